@@ -1,0 +1,1 @@
+//! Differential tests of gatehouse against the reference core.

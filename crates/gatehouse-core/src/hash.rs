@@ -1,0 +1,97 @@
+//! Hashes with a wire meaning (dcs-semantics §4): the evaluation hash used for
+//! pass percentages and user buckets, djb2, and the ID-list lookup key.
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+/// First 8 bytes of SHA-256 of `parts` joined with `.`, read big-endian.
+///
+/// The parts are fed to the hasher one after another, so no joined string is
+/// allocated on the hot path.
+pub fn eval_hash(parts: &[&str]) -> u64 {
+    let mut h = Sha256::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update(b".");
+        }
+        h.update(p.as_bytes());
+    }
+    let out = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&out[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// djb2 over Unicode scalar values, wrapping, reduced to 32 bits.
+pub fn djb2(s: &str) -> u32 {
+    let mut h: u64 = 0;
+    for c in s.chars() {
+        h = h.wrapping_mul(31).wrapping_add(c as u64);
+    }
+    h as u32
+}
+
+/// The ID-list lookup key of a unit id: the first 8 characters of the
+/// standard (padded) base64 of its SHA-256.
+pub fn id_list_key(unit_id: &str) -> [u8; 8] {
+    let digest = Sha256::digest(unit_id.as_bytes());
+    // 32 bytes encode to 44 base64 characters; the first 6 bytes give exactly 8.
+    let mut buf = [0u8; 8];
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(&digest[..6], &mut buf)
+        // Invariant: 6 input bytes always encode to exactly 8 output bytes.
+        .unwrap_or(0);
+    debug_assert_eq!(written, 8);
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Vectors from dcs-semantics §4.1, §4.2, §4.3, §4.4 and §8.
+    #[test]
+    fn eval_hash_vectors() {
+        assert_eq!(eval_hash(&[""]), 0xE3B0C44298FC1C14);
+        assert_eq!(eval_hash(&["blargh"]), 0x0AC33512D18E20D5);
+        assert_eq!(eval_hash(&["unicode 🗻"]), 0xD460740C12959D83);
+        let h = eval_hash(&[
+            "3d0f5df9-18c7-46fe-8b31-268d756c3459",
+            "7826bf70-af49-433a-9fd7-3826e90f7e0a",
+            "9",
+        ]);
+        assert_eq!(h, 10463755083628119222);
+        assert_eq!(h % 10000, 9222);
+        assert_eq!(
+            eval_hash(&[
+                "3d0f5df9-18c7-46fe-8b31-268d756c3459",
+                "7826bf70-af49-433a-9fd7-3826e90f7e0a",
+                "a_user"
+            ]) % 10000,
+            4917
+        );
+        assert_eq!(
+            eval_hash(&["20bcebf7-792a-4c33-8b9d-f00d784433bc", "a_user"]) % 1000,
+            747
+        );
+    }
+
+    #[test]
+    fn joined_parts_equal_joined_string() {
+        assert_eq!(eval_hash(&["a", "b", "c"]), eval_hash(&["a.b.c"]));
+    }
+
+    #[test]
+    fn djb2_vectors() {
+        assert_eq!(djb2("test_public"), 3968762550);
+        assert_eq!(djb2("client-hashed-key"), 3172774401);
+        assert_eq!(djb2("a_gate"), 2867927529);
+    }
+
+    #[test]
+    fn id_list_key_vectors() {
+        assert_eq!(&id_list_key("marcos_1"), b"34jaY4Sb");
+        assert_eq!(&id_list_key("123"), b"pmWkWSBC");
+        assert_eq!(&id_list_key("a_user"), b"Q1Wha2PJ");
+    }
+}
