@@ -11,6 +11,7 @@ pub mod country;
 mod error;
 pub mod hash;
 pub mod ops;
+pub mod report;
 pub mod ua;
 pub mod value;
 
