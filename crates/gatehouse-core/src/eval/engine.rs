@@ -1,0 +1,546 @@
+//! The rule/condition algorithm over a shared, mutable working result.
+
+use super::{EvalEnv, Evaluation, JsonValue, Outcome, SecondaryExposure};
+use crate::hash::{eval_hash, id_list_key};
+use crate::spec::{Condition, ConditionKind, Kind, Left, Rule, Snapshot, Spec};
+use crate::user::User;
+use crate::value::DynValue;
+use serde_json::{Map, Value};
+
+/// Nested gate (and experiment-group) evaluations allowed on one path.
+const MAX_ISOLATED_DEPTH: u16 = 64;
+/// Config delegations allowed on one path (unreachable before the limit above).
+const MAX_NESTED: u16 = 300;
+
+/// Evaluation stopped: too deep.
+struct DepthExceeded;
+
+type Step<T = ()> = Result<T, DepthExceeded>;
+
+/// The working result, shared by a spec and its delegated experiment, and
+/// replaced by a fresh one for each nested gate.
+#[derive(Default)]
+struct Work<'s> {
+    bool_value: bool,
+    unsupported: bool,
+    is_experiment_group: bool,
+    is_experiment_active: bool,
+    is_in_layer: bool,
+    id_type: Option<&'s str>,
+    json_value: Option<JsonValue<'s>>,
+    rule_id: Option<&'s str>,
+    group_name: Option<&'s str>,
+    explicit_parameters: Option<&'s [String]>,
+    config_delegate: Option<&'s str>,
+    secondary_exposures: Vec<SecondaryExposure<'s>>,
+    undelegated: Option<Vec<SecondaryExposure<'s>>>,
+    override_reason: Option<&'static str>,
+    version: Option<u32>,
+    sampling_rate: Option<u64>,
+    forward_all_exposures: Option<bool>,
+    analytical: bool,
+    parameter_rule_ids: Option<Vec<(String, &'s str)>>,
+    id_list_source: Option<&'static str>,
+}
+
+/// A memoized nested gate: value, rule id, exposures, ID-list source.
+type Memo<'s> = (bool, Option<&'s str>, Vec<SecondaryExposure<'s>>, Option<&'static str>);
+
+struct Ctx<'s, 'a> {
+    snap: &'s Snapshot,
+    user: &'a User,
+    env: &'a EvalEnv<'a>,
+    w: Work<'s>,
+    /// Delegation depth; a spec finalized while > 0 only decrements it.
+    nested: u16,
+    isolated: u16,
+    /// Nested gates evaluated in this call. Few per call, so a vector.
+    memo: Vec<(&'s str, Memo<'s>)>,
+    /// Experiments whose group is being resolved on the current path.
+    group_path: Vec<u32>,
+}
+
+#[derive(PartialEq, Eq)]
+enum Found {
+    Yes,
+    No,
+}
+
+pub(super) fn evaluate<'s>(
+    snap: &'s Snapshot,
+    user: &User,
+    kind: Kind,
+    name: &str,
+    env: &EvalEnv<'_>,
+) -> Evaluation<'s> {
+    let mut ctx = Ctx {
+        snap,
+        user,
+        env,
+        w: Work::default(),
+        nested: 0,
+        isolated: 0,
+        memo: Vec::new(),
+        group_path: Vec::new(),
+    };
+    let idx = snap.lookup(kind, name);
+    let outcome = match ctx.eval_spec(idx, kind) {
+        Err(DepthExceeded) => Outcome::DepthExceeded,
+        Ok(Found::No) => Outcome::Unrecognized,
+        Ok(Found::Yes) if ctx.w.unsupported => Outcome::Unsupported,
+        Ok(Found::Yes) => Outcome::Recognized,
+    };
+    finish(kind, outcome, ctx.w)
+}
+
+fn finish(kind: Kind, outcome: Outcome, w: Work<'_>) -> Evaluation<'_> {
+    if outcome == Outcome::DepthExceeded {
+        return Evaluation {
+            kind,
+            outcome,
+            bool_value: false,
+            json_value: None,
+            rule_id: "default",
+            id_type: "",
+            group_name: None,
+            is_experiment_active: false,
+            is_user_in_experiment: false,
+            is_in_layer: false,
+            explicit_parameters: None,
+            allocated_experiment_name: None,
+            secondary_exposures: Vec::new(),
+            undelegated_secondary_exposures: None,
+            parameter_rule_ids: None,
+            version: None,
+            sampling_rate: None,
+            forward_all_exposures: None,
+            has_seen_analytical_gates: false,
+            override_reason: None,
+            id_list_source: None,
+        };
+    }
+    Evaluation {
+        kind,
+        outcome,
+        bool_value: w.bool_value,
+        json_value: w.json_value,
+        rule_id: w.rule_id.unwrap_or(""),
+        id_type: w.id_type.unwrap_or(""),
+        group_name: w.group_name,
+        is_experiment_active: w.is_experiment_active,
+        is_user_in_experiment: w.is_experiment_group,
+        is_in_layer: w.is_in_layer,
+        explicit_parameters: w.explicit_parameters,
+        allocated_experiment_name: w.config_delegate.filter(|d| !d.is_empty()),
+        secondary_exposures: w.secondary_exposures,
+        undelegated_secondary_exposures: w.undelegated,
+        parameter_rule_ids: w.parameter_rule_ids,
+        version: w.version,
+        sampling_rate: w.sampling_rate,
+        forward_all_exposures: w.forward_all_exposures,
+        has_seen_analytical_gates: w.analytical,
+        override_reason: w.override_reason,
+        id_list_source: w.id_list_source,
+    }
+}
+
+impl<'s, 'a> Ctx<'s, 'a> {
+    fn spec(&self, idx: u32) -> &'s Spec {
+        &self.snap.specs[idx as usize]
+    }
+
+    /// dcs-semantics §3.2–§3.4 on the working result.
+    fn eval_spec(&mut self, idx: Option<u32>, kind: Kind) -> Step<Found> {
+        let Some(idx) = idx else { return Ok(Found::No) };
+        let spec = self.spec(idx);
+        let w = &mut self.w;
+        w.id_type.get_or_insert(&spec.id_type);
+        if w.version.is_none() {
+            w.version = spec.version;
+        }
+        if let Some(active) = spec.is_active {
+            w.is_experiment_active = active;
+        }
+        if let Some(shared) = spec.has_shared_params {
+            w.is_in_layer = shared;
+        }
+        if let Some(params) = &spec.explicit_parameters {
+            w.explicit_parameters = Some(params);
+        }
+        if spec.use_new_layer_eval && kind == Kind::Layer {
+            return self.new_layer_eval(spec);
+        }
+
+        for rule in &spec.rules {
+            self.eval_rule(rule)?;
+            if self.w.unsupported {
+                return Ok(Found::Yes);
+            }
+            if !self.w.bool_value {
+                continue;
+            }
+            if self.delegate(rule)? {
+                self.finalize(spec, None);
+                return Ok(Found::Yes);
+            }
+            let pass = self.passes_percentage(rule, spec);
+            let w = &mut self.w;
+            if pass {
+                w.bool_value = rule.return_bool;
+                w.json_value = Some(JsonValue::Borrowed(&rule.return_value));
+            } else {
+                w.bool_value = spec.default_bool;
+                w.json_value = Some(JsonValue::Borrowed(&spec.default_value));
+            }
+            w.rule_id = Some(&rule.id);
+            w.group_name = rule.group_name.as_deref();
+            w.is_experiment_group = rule.is_experiment_group.unwrap_or(false);
+            w.is_experiment_active = spec.is_active.unwrap_or(false);
+            self.finalize(spec, Some(rule));
+            return Ok(Found::Yes);
+        }
+
+        let w = &mut self.w;
+        w.bool_value = spec.default_bool;
+        w.json_value = Some(JsonValue::Borrowed(&spec.default_value));
+        w.rule_id = Some(if spec.enabled { "default" } else { "disabled" });
+        self.finalize(spec, None);
+        Ok(Found::Yes)
+    }
+
+    /// dcs-semantics §3.8.
+    fn finalize(&mut self, spec: &'s Spec, rule: Option<&'s Rule>) {
+        let w = &mut self.w;
+        w.sampling_rate = rule.and_then(|r| r.sampling_rate);
+        w.forward_all_exposures = spec.forward_all_exposures;
+        if self.nested > 0 {
+            self.nested -= 1;
+            return;
+        }
+        if !w.secondary_exposures.is_empty() && w.undelegated.is_none() {
+            w.undelegated = Some(w.secondary_exposures.clone());
+        }
+    }
+
+    /// Every condition runs (no short-circuit: nested gates record
+    /// exposures). A missing condition key stops the rule at once.
+    fn eval_rule(&mut self, rule: &'s Rule) -> Step {
+        let mut all = true;
+        for cond in &rule.conditions {
+            let Some(ci) = *cond else {
+                self.w.unsupported = true;
+                return Ok(());
+            };
+            self.eval_condition(&self.snap.conditions[ci as usize])?;
+            all &= self.w.bool_value;
+        }
+        self.w.bool_value = all;
+        Ok(())
+    }
+
+    fn eval_condition(&mut self, cond: &'s Condition) -> Step {
+        match &cond.kind {
+            ConditionKind::Public => self.w.bool_value = true,
+            ConditionKind::Gate { name, spec, invert } => self.nested_gate(name, *spec, *invert)?,
+            // The working bool is left as it was: the reference repeats the
+            // previous condition's result.
+            ConditionKind::Unsupported => self.w.unsupported = true,
+            ConditionKind::Compare { left, cmp } => {
+                let temp;
+                let value = match self.left(left, cond)? {
+                    LeftValue::Ref(v) => v,
+                    LeftValue::Temp(v) => {
+                        temp = v;
+                        &temp
+                    }
+                };
+                let b = cmp.eval(value);
+                self.w.bool_value = b;
+            }
+            ConditionKind::IdList { left, list, negate } => {
+                let env = self.env;
+                let temp;
+                let value = match self.left(left, cond)? {
+                    LeftValue::Ref(v) => v,
+                    LeftValue::Temp(v) => {
+                        temp = v;
+                        &temp
+                    }
+                };
+                let (consulted, found) = match (list, value.string_facet()) {
+                    (Some(list), Some(unit)) => {
+                        let key = id_list_key(unit);
+                        let lists = env.id_lists;
+                        (true, lists.and_then(|l| l.get(&**list)).is_some_and(|l| l.contains_key(&key)))
+                    }
+                    _ => (false, false),
+                };
+                if consulted {
+                    self.w.id_list_source = Some("IdListInMemory");
+                }
+                self.w.bool_value = found != *negate;
+            }
+        }
+        Ok(())
+    }
+
+    fn left<'x>(&'x mut self, left: &'s Left, cond: &'s Condition) -> Step<LeftValue<'x>> {
+        let user: &'x User = self.user;
+        let null: &'x DynValue = &self.snap.null;
+        Ok(match left {
+            Left::User(key) => LeftValue::Ref(key.as_ref().and_then(|k| user.field(k)).unwrap_or(null)),
+            Left::Environment(key) => {
+                let Some(key) = key else { return Ok(LeftValue::Ref(null)) };
+                if let Some(v) = user.environment_field(&key.raw) {
+                    return Ok(LeftValue::Ref(v));
+                }
+                let env = self.env.environment;
+                match env.and_then(|e| e.get(&*key.raw).or_else(|| e.get(&*key.lower))) {
+                    Some(v) => LeftValue::Temp(v.clone()),
+                    None => LeftValue::Ref(null),
+                }
+            }
+            Left::UserAgent(key, field) => LeftValue::Ref(
+                key.as_ref()
+                    .and_then(|k| user.field(k))
+                    .or_else(|| field.and_then(|f| user.ua_field(f)))
+                    .unwrap_or(null),
+            ),
+            Left::Ip(key, is_country) => {
+                if let Some(v) = key.as_ref().and_then(|k| user.field(k)) {
+                    return Ok(LeftValue::Ref(v));
+                }
+                if !is_country {
+                    return Ok(LeftValue::Ref(null));
+                }
+                let Some(ip) = user.ip_str() else { return Ok(LeftValue::Ref(null)) };
+                match self.env.country {
+                    None => {
+                        self.w.override_reason = Some("CountryLookupNotLoaded");
+                        LeftValue::Ref(null)
+                    }
+                    Some(table) => match table.lookup(ip) {
+                        Some(code) => LeftValue::Temp(DynValue::from_json(&Value::from(code))),
+                        None => LeftValue::Ref(null),
+                    },
+                }
+            }
+            Left::CurrentTime => LeftValue::Temp(DynValue::int_only(self.env.now_ms)),
+            Left::UserBucket(salt) => {
+                let unit = user.unit_id_str(&cond.id_type);
+                let bucket = eval_hash(&[salt, unit]) % 1000;
+                LeftValue::Temp(DynValue::from_json(&Value::from(bucket)))
+            }
+            Left::UnitId => LeftValue::Ref(user.unit_id(&cond.id_type).unwrap_or(null)),
+            Left::TargetApp => LeftValue::Ref(&self.snap.app_id),
+            Left::ExperimentGroup(idx) => match self.experiment_group(*idx)? {
+                Some(group) => LeftValue::Temp(DynValue::from_json(&Value::from(group))),
+                None => LeftValue::Ref(null),
+            },
+        })
+    }
+
+    /// Run `f` on a fresh working result, then restore the caller's.
+    fn isolated(&mut self, f: impl FnOnce(&mut Self) -> Step<Found>) -> Step<(Found, Work<'s>)> {
+        if self.isolated >= MAX_ISOLATED_DEPTH {
+            return Err(DepthExceeded);
+        }
+        let parent = std::mem::take(&mut self.w);
+        let (nested, isolated) = (self.nested, self.isolated);
+        self.nested += 1;
+        self.isolated += 1;
+        let found = f(self);
+        self.nested = nested;
+        self.isolated = isolated;
+        let child = std::mem::replace(&mut self.w, parent);
+        Ok((found?, child))
+    }
+
+    /// `pass_gate` / `fail_gate` (dcs-semantics §3.5 with delta D1).
+    fn nested_gate(&mut self, name: &'s str, spec: Option<u32>, invert: bool) -> Step {
+        let is_segment = name.starts_with("segment:");
+        let analytical = if let Some((_, m)) = self.memo.iter().find(|(n, _)| *n == name) {
+            let (value, rule_id, exposures, source) = m;
+            self.w.bool_value = *value;
+            self.w.rule_id = *rule_id;
+            self.w.secondary_exposures.extend_from_slice(exposures);
+            self.w.id_list_source = source.or(self.w.id_list_source);
+            false
+        } else {
+            let (_, child) = self.isolated(|c| c.eval_spec(spec, Kind::Gate))?;
+            self.w.id_list_source = child.id_list_source.or(self.w.id_list_source);
+            if child.unsupported {
+                self.w.secondary_exposures.extend(child.secondary_exposures);
+                self.w.analytical |= child.analytical;
+                self.w.unsupported = true;
+                return Ok(());
+            }
+            let analytical = child.analytical || (!is_segment && child.sampling_rate.is_none());
+            if !name.is_empty() && !analytical {
+                let memo = (
+                    child.bool_value,
+                    child.rule_id,
+                    child.secondary_exposures.clone(),
+                    child.id_list_source,
+                );
+                self.memo.push((name, memo));
+            }
+            self.w.bool_value = child.bool_value;
+            self.w.rule_id = child.rule_id;
+            self.w.secondary_exposures.extend(child.secondary_exposures);
+            analytical
+        };
+        self.w.analytical |= analytical;
+        if let Some(rule_id) = self.w.rule_id.filter(|r| !is_segment && !r.is_empty()) {
+            self.w.secondary_exposures.push(SecondaryExposure {
+                gate: name,
+                gate_value: self.w.bool_value,
+                rule_id,
+            });
+        }
+        if invert {
+            self.w.bool_value = !self.w.bool_value;
+        }
+        Ok(())
+    }
+
+    /// `experiment_group`: the group of the named experiment for this user,
+    /// evaluated in isolation; exposures are not carried over. A cycle
+    /// resolves to no group.
+    fn experiment_group(&mut self, idx: Option<u32>) -> Step<Option<&'s str>> {
+        let Some(idx) = idx else { return Ok(None) };
+        if self.group_path.contains(&idx) {
+            return Ok(None);
+        }
+        self.group_path.push(idx);
+        let result = self.isolated(|c| c.eval_spec(Some(idx), Kind::Experiment));
+        self.group_path.pop();
+        let (_, child) = result?;
+        Ok(if child.unsupported { None } else { child.group_name })
+    }
+
+    /// Config delegation of a layer rule (dcs-semantics §3.6).
+    fn delegate(&mut self, rule: &'s Rule) -> Step<bool> {
+        let Some((name, idx)) = &rule.config_delegate else { return Ok(false) };
+        self.w.undelegated = Some(self.w.secondary_exposures.clone());
+        self.nested += 1;
+        self.w.bool_value = false;
+        self.w.json_value = None;
+        if self.nested > MAX_NESTED {
+            return Err(DepthExceeded);
+        }
+        if self.eval_spec(Some(*idx), Kind::Experiment)? == Found::No {
+            self.w.undelegated = None;
+            return Ok(false);
+        }
+        self.w.explicit_parameters = self.spec(*idx).explicit_parameters.as_deref();
+        self.w.config_delegate = Some(name);
+        Ok(true)
+    }
+
+    /// dcs-semantics §4.2.
+    fn passes_percentage(&self, rule: &Rule, spec: &Spec) -> bool {
+        if rule.pass_percentage == 100.0 {
+            return true;
+        }
+        if rule.pass_percentage == 0.0 {
+            return false;
+        }
+        let unit = self.user.unit_id_str(&rule.id_type);
+        let hash = eval_hash(&[&spec.salt, &rule.salt, unit]);
+        ((hash % 10000) as f64) < rule.pass_percentage * 100.0
+    }
+
+    /// Layers with `useNewLayerEval` (dcs-semantics §3.7 with delta D3).
+    fn new_layer_eval(&mut self, spec: &'s Spec) -> Step<Found> {
+        let mut any_passed = false;
+        let mut passed = false;
+        let mut rule_id: &'s str = "default";
+        let mut delegate: Option<&'s str> = None;
+        let mut group: Option<&'s str> = None;
+        let mut is_group = false;
+        let mut explicit: Option<&'s [String]> = None;
+        let mut value = Map::new();
+        let mut rule_ids: Vec<(String, &'s str)> = Vec::new();
+        let mut exposures = Vec::new();
+        let mut undelegated = Vec::new();
+
+        for rule in &spec.rules {
+            self.eval_rule(rule)?;
+            undelegated.extend_from_slice(&self.w.secondary_exposures);
+            exposures.append(&mut self.w.secondary_exposures);
+            if self.w.unsupported {
+                self.w.secondary_exposures = exposures;
+                self.w.undelegated = Some(undelegated);
+                return Ok(Found::Yes);
+            }
+            if !self.w.bool_value || !self.passes_percentage(rule, spec) {
+                continue;
+            }
+            if self.delegate(rule)? {
+                if any_passed {
+                    continue;
+                }
+                let Some(delegated) = self.w.json_value.as_ref().and_then(JsonValue::as_object)
+                else {
+                    continue;
+                };
+                if delegated.keys().any(|k| value.contains_key(k)) {
+                    continue;
+                }
+                let delegated = delegated.clone();
+                merge(&mut value, &mut rule_ids, &delegated, &rule.id);
+                exposures.append(&mut self.w.secondary_exposures);
+                passed = self.w.bool_value;
+                delegate = self.w.config_delegate;
+                group = self.w.group_name;
+                rule_id = &rule.id;
+                is_group = rule.is_experiment_group.unwrap_or(false);
+                explicit = self.w.explicit_parameters;
+            } else {
+                passed = self.w.bool_value;
+                if let Some(obj) = rule.return_value.as_object() {
+                    merge(&mut value, &mut rule_ids, obj, &rule.id);
+                }
+            }
+            any_passed = true;
+        }
+        if let Some(obj) = spec.default_value.as_object() {
+            merge(&mut value, &mut rule_ids, obj, "default");
+        }
+        let w = &mut self.w;
+        w.bool_value = passed;
+        w.config_delegate = delegate;
+        w.group_name = group;
+        w.rule_id = Some(rule_id);
+        w.json_value = Some(JsonValue::Owned(value));
+        w.is_experiment_group = is_group;
+        w.is_experiment_active = spec.is_active.unwrap_or(false);
+        w.explicit_parameters = explicit;
+        w.secondary_exposures = exposures;
+        w.undelegated = Some(undelegated);
+        w.parameter_rule_ids = Some(rule_ids);
+        self.finalize(spec, None);
+        Ok(Found::Yes)
+    }
+}
+
+/// Insert keys not yet present (first writer wins), recording which rule set each.
+fn merge<'s>(
+    value: &mut Map<String, Value>,
+    rule_ids: &mut Vec<(String, &'s str)>,
+    from: &Map<String, Value>,
+    rule_id: &'s str,
+) {
+    for (k, v) in from {
+        if !value.contains_key(k) {
+            value.insert(k.clone(), v.clone());
+            rule_ids.push((k.clone(), rule_id));
+        }
+    }
+}
+
+enum LeftValue<'x> {
+    Ref(&'x DynValue),
+    Temp(DynValue),
+}

@@ -1,0 +1,226 @@
+//! Specs compiled into an immutable [`Snapshot`].
+//!
+//! Loading does all the work evaluation would otherwise repeat: rule
+//! conditions are resolved from `condition_map` keys to indices, nested gate
+//! and delegate names to spec indices, field names to lookup keys, and each
+//! operator's target to a [`Comparison`] (regexes compiled, versions parsed,
+//! sets lowercased).
+
+mod compile;
+mod raw;
+
+use crate::ops::Comparison;
+use crate::value::DynValue;
+use serde_json::Value;
+use std::collections::HashMap;
+
+pub use compile::parse_specs;
+
+/// Which table a spec lives in, and which call evaluates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `feature_gates`: gates, segments, holdouts.
+    Gate,
+    /// `dynamic_configs` entries whose entity is not `experiment`.
+    Config,
+    /// `dynamic_configs` entries whose entity is `experiment`.
+    Experiment,
+    /// `layer_configs`.
+    Layer,
+}
+
+impl Kind {
+    /// The name used in reports: `gate`, `config`, `experiment`, `layer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gate => "gate",
+            Kind::Config => "config",
+            Kind::Experiment => "experiment",
+            Kind::Layer => "layer",
+        }
+    }
+}
+
+/// An immutable, compiled spec payload. `Send + Sync`; share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub(crate) time: u64,
+    pub(crate) checksum: Option<String>,
+    pub(crate) default_environment: Option<String>,
+    pub(crate) app_id: DynValue,
+    /// The empty value, lent out for absent fields.
+    pub(crate) null: DynValue,
+    pub(crate) specs: Vec<Spec>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) gates: HashMap<Box<str>, u32>,
+    /// `dynamic_configs`, experiments included.
+    pub(crate) configs: HashMap<Box<str>, u32>,
+    pub(crate) layers: HashMap<Box<str>, u32>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Snapshot {
+    /// The payload's `time` (the "lcut").
+    pub fn time(&self) -> u64 {
+        self.time
+    }
+    /// The payload's `checksum`, if any.
+    pub fn checksum(&self) -> Option<&str> {
+        self.checksum.as_deref()
+    }
+    /// The payload's `default_environment`, if any.
+    pub fn default_environment(&self) -> Option<&str> {
+        self.default_environment.as_deref()
+    }
+    /// Specs that were skipped while loading, each with the JSON path and
+    /// reason (the reference skips a malformed spec and loads the rest).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+    /// Names of every spec of `kind`, sorted by bytes.
+    pub fn names(&self, kind: Kind) -> Vec<&str> {
+        let mut names: Vec<&str> = match kind {
+            Kind::Gate => self.gates.keys().map(|k| &**k).collect(),
+            Kind::Layer => self.layers.keys().map(|k| &**k).collect(),
+            Kind::Config | Kind::Experiment => self
+                .configs
+                .iter()
+                .filter(|(_, &i)| {
+                    (&*self.specs[i as usize].entity == "experiment") == (kind == Kind::Experiment)
+                })
+                .map(|(k, _)| &**k)
+                .collect(),
+        };
+        names.sort_unstable();
+        names
+    }
+    /// The `entity` string of a spec (`feature_gate`, `segment`, `experiment`, …).
+    pub fn entity(&self, kind: Kind, name: &str) -> Option<&str> {
+        self.lookup(kind, name).map(|i| &*self.specs[i as usize].entity)
+    }
+    pub(crate) fn lookup(&self, kind: Kind, name: &str) -> Option<u32> {
+        match kind {
+            Kind::Gate => self.gates.get(name),
+            Kind::Config | Kind::Experiment => self.configs.get(name),
+            Kind::Layer => self.layers.get(name),
+        }
+        .copied()
+    }
+}
+
+/// A unit-id type with its lowercase form precomputed (dcs-semantics §6.3).
+#[derive(Debug, Clone)]
+pub(crate) struct IdType {
+    pub raw: Box<str>,
+    pub lower: Box<str>,
+    pub is_user_id: bool,
+}
+
+impl IdType {
+    pub(crate) fn new(raw: &str) -> IdType {
+        let lower = raw.to_lowercase();
+        IdType { is_user_id: lower == "userid", raw: raw.into(), lower: lower.into() }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub salt: Box<str>,
+    pub default_value: Value,
+    /// `defaultValue` is literally `true`.
+    pub default_bool: bool,
+    pub enabled: bool,
+    pub rules: Vec<Rule>,
+    pub id_type: Box<str>,
+    pub entity: Box<str>,
+    pub is_active: Option<bool>,
+    pub has_shared_params: Option<bool>,
+    pub explicit_parameters: Option<Vec<String>>,
+    pub version: Option<u32>,
+    pub forward_all_exposures: Option<bool>,
+    pub use_new_layer_eval: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub id: Box<str>,
+    /// `salt` if present (even empty), else `id`.
+    pub salt: Box<str>,
+    pub pass_percentage: f64,
+    pub return_value: Value,
+    /// `returnValue` is not literally `false`.
+    pub return_bool: bool,
+    /// Indices into `Snapshot::conditions`; `None` for a key missing from `condition_map`.
+    pub conditions: Vec<Option<u32>>,
+    pub id_type: IdType,
+    pub group_name: Option<Box<str>>,
+    pub is_experiment_group: Option<bool>,
+    /// The delegate's index in `specs` when it names an existing dynamic config.
+    pub config_delegate: Option<(Box<str>, u32)>,
+    pub sampling_rate: Option<u64>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Condition {
+    pub kind: ConditionKind,
+    pub id_type: IdType,
+}
+
+#[derive(Debug)]
+pub(crate) enum ConditionKind {
+    Public,
+    /// `pass_gate` / `fail_gate`: the gate name (empty if the target is not a
+    /// string) and its index among specs if it exists.
+    Gate { name: Box<str>, spec: Option<u32>, invert: bool },
+    /// Every other supported type with a supported operator.
+    Compare { left: Left, cmp: Comparison },
+    /// `in_segment_list` / `not_in_segment_list`.
+    IdList { left: Left, list: Option<Box<str>>, negate: bool },
+    /// Unknown type, missing or unknown operator.
+    Unsupported,
+}
+
+/// How the left-hand value of a condition is obtained (dcs-semantics §5.1).
+#[derive(Debug)]
+pub(crate) enum Left {
+    User(Option<FieldKey>),
+    Environment(Option<FieldKey>),
+    UserAgent(Option<FieldKey>, Option<UaField>),
+    /// The flag: the field is exactly `country`, so the IP table may answer.
+    Ip(Option<FieldKey>, bool),
+    CurrentTime,
+    UserBucket(Box<str>),
+    UnitId,
+    TargetApp,
+    ExperimentGroup(Option<u32>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UaField {
+    OsName,
+    OsVersion,
+    BrowserName,
+    BrowserVersion,
+}
+
+/// A user field name with everything its lookup needs (dcs-semantics §6.2).
+#[derive(Debug)]
+pub(crate) struct FieldKey {
+    pub raw: Box<str>,
+    pub lower: Box<str>,
+    /// The top-level field that `lower` names, if any.
+    pub top: Option<TopField>,
+    /// The alias (`user_id`, `app_version`, `user_agent`), if any.
+    pub alias: Option<TopField>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopField {
+    UserId,
+    Email,
+    Ip,
+    Country,
+    Locale,
+    AppVersion,
+    UserAgent,
+}

@@ -1,0 +1,90 @@
+//! The wire shape of a dcs-v2 payload (dcs-semantics §1.3–§1.6), as serde
+//! structs. Only what evaluation needs is kept; unknown keys are ignored.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Top level. `feature_gates`, `dynamic_configs` and `layer_configs` stay raw
+/// so that one malformed spec can be skipped, as the reference does.
+#[derive(Deserialize)]
+pub(crate) struct RawPayload {
+    pub feature_gates: Map<String, Value>,
+    pub dynamic_configs: Map<String, Value>,
+    pub layer_configs: Map<String, Value>,
+    pub condition_map: HashMap<String, RawCondition>,
+    #[allow(dead_code)] // required by the reference, informational only
+    pub experiment_to_layer: Value,
+    pub has_updates: bool,
+    pub time: u64,
+    #[serde(default)]
+    pub checksum: Option<String>,
+    #[serde(default)]
+    pub default_environment: Option<String>,
+    #[serde(default)]
+    pub app_id: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawSpec {
+    #[allow(dead_code)] // required on the wire, unused by evaluation
+    #[serde(rename = "type")]
+    pub spec_type: String,
+    pub salt: String,
+    pub default_value: Value,
+    pub enabled: bool,
+    pub rules: Vec<RawRule>,
+    pub id_type: String,
+    pub entity: String,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub has_shared_params: Option<bool>,
+    #[serde(default)]
+    pub explicit_parameters: Option<Vec<String>>,
+    #[serde(default)]
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub forward_all_exposures: Option<bool>,
+    #[serde(default)]
+    pub use_new_layer_eval: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawRule {
+    #[allow(dead_code)] // required on the wire, unused by evaluation
+    pub name: String,
+    pub pass_percentage: f64,
+    pub return_value: Value,
+    pub id: String,
+    #[serde(default)]
+    pub salt: Option<String>,
+    pub conditions: Vec<String>,
+    pub id_type: String,
+    #[serde(default)]
+    pub group_name: Option<String>,
+    #[serde(default)]
+    pub config_delegate: Option<String>,
+    #[serde(default)]
+    pub is_experiment_group: Option<bool>,
+    #[serde(default)]
+    pub sampling_rate: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawCondition {
+    #[serde(rename = "type")]
+    pub condition_type: String,
+    #[serde(default)]
+    pub target_value: Option<Value>,
+    #[serde(default)]
+    pub operator: Option<String>,
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub additional_values: Option<HashMap<String, String>>,
+    pub id_type: String,
+}

@@ -1,0 +1,173 @@
+//! Users (dcs-semantics §6): parsed once, with every field's facets
+//! precomputed, then evaluated against any number of specs.
+
+use crate::spec::{FieldKey, IdType, TopField, UaField};
+use crate::ua::{parse_user_agent, UserAgentInfo};
+use crate::value::DynValue;
+use crate::Error;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// User agents longer than this are treated as absent (dcs-semantics §5.1).
+const MAX_USER_AGENT_LEN: usize = 1000;
+
+/// A user, in the reference's user JSON shape.
+///
+/// `Send + Sync`: one user may be evaluated from many threads at once. The
+/// parsed user agent is computed on first use and cached.
+#[derive(Debug, Default)]
+pub struct User {
+    user_id: DynValue,
+    email: DynValue,
+    ip: DynValue,
+    user_agent: DynValue,
+    country: DynValue,
+    locale: DynValue,
+    app_version: DynValue,
+    custom_ids: HashMap<Box<str>, DynValue>,
+    custom: HashMap<Box<str>, DynValue>,
+    private_attributes: HashMap<Box<str>, DynValue>,
+    environment: Option<HashMap<Box<str>, DynValue>>,
+    ua: OnceLock<Option<[DynValue; 4]>>,
+}
+
+impl User {
+    /// Parse a user from its JSON text.
+    pub fn from_json_str(json: &str) -> Result<User, Error> {
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| Error::user(".", e.to_string()))?;
+        User::from_json(&value)
+    }
+
+    /// Build a user from a JSON object: `userID`, `customIDs`, `email`, `ip`,
+    /// `userAgent`, `country`, `locale`, `appVersion`, `custom`,
+    /// `privateAttributes`, `statsigEnvironment`. Scalar fields accept any
+    /// JSON (numbers are common IDs); the maps must be objects or null.
+    /// Unknown keys are ignored, as the reference ignores them.
+    pub fn from_json(value: &Value) -> Result<User, Error> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::user(".", format!("expected an object, found {}", type_name(value))))?;
+        let scalar = |key: &str| obj.get(key).map(DynValue::from_json).unwrap_or_default();
+        Ok(User {
+            user_id: scalar("userID"),
+            email: scalar("email"),
+            ip: scalar("ip"),
+            user_agent: scalar("userAgent"),
+            country: scalar("country"),
+            locale: scalar("locale"),
+            app_version: scalar("appVersion"),
+            custom_ids: map_field(obj, "customIDs")?.unwrap_or_default(),
+            custom: map_field(obj, "custom")?.unwrap_or_default(),
+            private_attributes: map_field(obj, "privateAttributes")?.unwrap_or_default(),
+            environment: map_field(obj, "statsigEnvironment")?,
+            ua: OnceLock::new(),
+        })
+    }
+
+    fn top(&self, f: TopField) -> &DynValue {
+        match f {
+            TopField::UserId => &self.user_id,
+            TopField::Email => &self.email,
+            TopField::Ip => &self.ip,
+            TopField::Country => &self.country,
+            TopField::Locale => &self.locale,
+            TopField::AppVersion => &self.app_version,
+            TopField::UserAgent => &self.user_agent,
+        }
+    }
+
+    /// `user_field` lookup (dcs-semantics §6.2).
+    pub(crate) fn field(&self, key: &FieldKey) -> Option<&DynValue> {
+        if let Some(top) = key.top {
+            let v = self.top(top);
+            if v.string_facet().is_some_and(|s| !s.is_empty()) {
+                return Some(v);
+            }
+        }
+        if let Some(v) = lookup2(&self.custom, key) {
+            return Some(v);
+        }
+        if let Some(v) = lookup2(&self.private_attributes, key) {
+            return Some(v);
+        }
+        key.alias.map(|a| self.top(a))
+    }
+
+    /// The user's own `statsigEnvironment[field]` (exact key).
+    pub(crate) fn environment_field(&self, raw: &str) -> Option<&DynValue> {
+        self.environment.as_ref()?.get(raw)
+    }
+
+    /// The unit id for an id type (dcs-semantics §6.3).
+    pub(crate) fn unit_id(&self, id_type: &IdType) -> Option<&DynValue> {
+        if id_type.is_user_id {
+            return if self.user_id.is_null() { None } else { Some(&self.user_id) };
+        }
+        self.custom_ids
+            .get(&*id_type.raw)
+            .or_else(|| self.custom_ids.get(&*id_type.lower))
+    }
+
+    /// The unit id's string facet, `""` when absent (used for hashing).
+    pub(crate) fn unit_id_str(&self, id_type: &IdType) -> &str {
+        self.unit_id(id_type).and_then(DynValue::string_facet).unwrap_or("")
+    }
+
+    /// The user's IP string, if it has one.
+    pub(crate) fn ip_str(&self) -> Option<&str> {
+        self.ip.string_facet()
+    }
+
+    /// A field parsed from the user agent, cached per user.
+    pub(crate) fn ua_field(&self, field: UaField) -> Option<&DynValue> {
+        let parsed = self.ua.get_or_init(|| {
+            let ua = self.user_agent.string_facet()?;
+            if ua.len() > MAX_USER_AGENT_LEN {
+                return None;
+            }
+            let UserAgentInfo { os_name, os_version, browser_name, browser_version } =
+                parse_user_agent(ua);
+            Some([os_name, os_version, browser_name, browser_version].map(|s| {
+                DynValue::from_json(&Value::String(s))
+            }))
+        });
+        let parsed = parsed.as_ref()?;
+        Some(&parsed[field as usize])
+    }
+}
+
+fn lookup2<'u>(map: &'u HashMap<Box<str>, DynValue>, key: &FieldKey) -> Option<&'u DynValue> {
+    if map.is_empty() {
+        return None;
+    }
+    map.get(&*key.raw).or_else(|| map.get(&*key.lower))
+}
+
+fn map_field(
+    obj: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<HashMap<Box<str>, DynValue>>, Error> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(
+            m.iter().map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v))).collect(),
+        )),
+        Some(other) => Err(Error::user(
+            key,
+            format!("expected an object or null, found {}", type_name(other)),
+        )),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
