@@ -20,10 +20,16 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn spec(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Spec { path: path.into(), message: message.into() }
+        Error::Spec {
+            path: path.into(),
+            message: message.into(),
+        }
     }
     pub(crate) fn user(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::User { path: path.into(), message: message.into() }
+        Error::User {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -24,9 +24,15 @@ pub const BOOTSTRAP_SOURCE: &str = "Bootstrap";
 
 /// The SDK environment for a tier: `{"tier": tier}`; with no tier, the
 /// payload's `default_environment`, else none (dcs-semantics §11.2).
-pub fn environment_map(snapshot: &Snapshot, tier: Option<&str>) -> Option<HashMap<String, DynValue>> {
+pub fn environment_map(
+    snapshot: &Snapshot,
+    tier: Option<&str>,
+) -> Option<HashMap<String, DynValue>> {
     let tier = tier.or(snapshot.default_environment())?;
-    Some(HashMap::from([("tier".to_owned(), DynValue::from_json(&Value::from(tier)))]))
+    Some(HashMap::from([(
+        "tier".to_owned(),
+        DynValue::from_json(&Value::from(tier)),
+    )]))
 }
 
 /// One report line for an evaluation.
@@ -41,7 +47,10 @@ pub fn report_line(
     line.insert("user_index".into(), json!(user_index));
     line.insert("kind".into(), json!(eval.kind.as_str()));
     line.insert("name".into(), json!(name));
-    line.insert("entity".into(), json!(snapshot.entity(eval.kind, name).unwrap_or("")));
+    line.insert(
+        "entity".into(),
+        json!(snapshot.entity(eval.kind, name).unwrap_or("")),
+    );
     let value = match eval.kind {
         Kind::Gate => Value::Bool(eval.bool_value),
         _ => Value::Object(eval.value_object()),
@@ -53,8 +62,17 @@ pub fn report_line(
         "details".into(),
         json!({ "reason": eval.reason(source), "lcut": eval.lcut(snapshot) }),
     );
-    line.insert("secondary_exposures".into(), exposures(&eval.secondary_exposures));
-    let undelegated = || exposures(eval.undelegated_secondary_exposures.as_deref().unwrap_or(&[]));
+    line.insert(
+        "secondary_exposures".into(),
+        exposures(&eval.secondary_exposures),
+    );
+    let undelegated = || {
+        exposures(
+            eval.undelegated_secondary_exposures
+                .as_deref()
+                .unwrap_or(&[]),
+        )
+    };
     let explicit = || json!(eval.explicit_parameters.unwrap_or(&[]));
     match eval.kind {
         Kind::Gate => {}
@@ -63,19 +81,30 @@ pub fn report_line(
         }
         Kind::Experiment => {
             line.insert("group_name".into(), json!(eval.group_name));
-            line.insert("is_experiment_active".into(), json!(eval.is_experiment_active));
-            line.insert("is_user_in_experiment".into(), json!(eval.is_user_in_experiment));
+            line.insert(
+                "is_experiment_active".into(),
+                json!(eval.is_experiment_active),
+            );
+            line.insert(
+                "is_user_in_experiment".into(),
+                json!(eval.is_user_in_experiment),
+            );
             line.insert("is_in_layer".into(), json!(eval.is_in_layer));
             line.insert("explicit_parameters".into(), explicit());
             line.insert("undelegated_secondary_exposures".into(), undelegated());
         }
         Kind::Layer => {
             line.insert("group_name".into(), json!(eval.group_name));
-            line.insert("allocated_experiment_name".into(), json!(eval.allocated_experiment_name));
+            line.insert(
+                "allocated_experiment_name".into(),
+                json!(eval.allocated_experiment_name),
+            );
             line.insert("explicit_parameters".into(), explicit());
             line.insert("undelegated_secondary_exposures".into(), undelegated());
             let ids = eval.parameter_rule_ids.as_ref().map(|ids| {
-                ids.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()
+                ids.iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect::<Map<_, _>>()
             });
             line.insert("parameter_rule_ids".into(), json!(ids));
         }
@@ -169,7 +198,10 @@ pub fn eval_report(
     let mut out = Vec::new();
     for (i, user_json) in users.iter().enumerate() {
         let user = User::from_json(user_json).map_err(|e| match e {
-            Error::User { path, message } => Error::User { path: format!("[{i}].{path}"), message },
+            Error::User { path, message } => Error::User {
+                path: format!("[{i}].{path}"),
+                message,
+            },
             other => other,
         })?;
         for (kind, names) in &names {

@@ -46,9 +46,12 @@ impl User {
     /// JSON (numbers are common IDs); the maps must be objects or null.
     /// Unknown keys are ignored, as the reference ignores them.
     pub fn from_json(value: &Value) -> Result<User, Error> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| Error::user(".", format!("expected an object, found {}", type_name(value))))?;
+        let obj = value.as_object().ok_or_else(|| {
+            Error::user(
+                ".",
+                format!("expected an object, found {}", type_name(value)),
+            )
+        })?;
         let scalar = |key: &str| obj.get(key).map(DynValue::from_json).unwrap_or_default();
         Ok(User {
             user_id: scalar("userID"),
@@ -103,7 +106,11 @@ impl User {
     /// The unit id for an id type (dcs-semantics §6.3).
     pub(crate) fn unit_id(&self, id_type: &IdType) -> Option<&DynValue> {
         if id_type.is_user_id {
-            return if self.user_id.is_null() { None } else { Some(&self.user_id) };
+            return if self.user_id.is_null() {
+                None
+            } else {
+                Some(&self.user_id)
+            };
         }
         self.custom_ids
             .get(&*id_type.raw)
@@ -112,7 +119,9 @@ impl User {
 
     /// The unit id's string facet, `""` when absent (used for hashing).
     pub(crate) fn unit_id_str(&self, id_type: &IdType) -> &str {
-        self.unit_id(id_type).and_then(DynValue::string_facet).unwrap_or("")
+        self.unit_id(id_type)
+            .and_then(DynValue::string_facet)
+            .unwrap_or("")
     }
 
     /// The user's IP string, if it has one.
@@ -127,11 +136,16 @@ impl User {
             if ua.len() > MAX_USER_AGENT_LEN {
                 return None;
             }
-            let UserAgentInfo { os_name, os_version, browser_name, browser_version } =
-                parse_user_agent(ua);
-            Some([os_name, os_version, browser_name, browser_version].map(|s| {
-                DynValue::from_json(&Value::String(s))
-            }))
+            let UserAgentInfo {
+                os_name,
+                os_version,
+                browser_name,
+                browser_version,
+            } = parse_user_agent(ua);
+            Some(
+                [os_name, os_version, browser_name, browser_version]
+                    .map(|s| DynValue::from_json(&Value::String(s))),
+            )
         });
         let parsed = parsed.as_ref()?;
         Some(&parsed[field as usize])
@@ -152,7 +166,9 @@ fn map_field(
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(
-            m.iter().map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v))).collect(),
+            m.iter()
+                .map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v)))
+                .collect(),
         )),
         Some(other) => Err(Error::user(
             key,

@@ -44,7 +44,12 @@ struct Work<'s> {
 }
 
 /// A memoized nested gate: value, rule id, exposures, ID-list source.
-type Memo<'s> = (bool, Option<&'s str>, Vec<SecondaryExposure<'s>>, Option<&'static str>);
+type Memo<'s> = (
+    bool,
+    Option<&'s str>,
+    Vec<SecondaryExposure<'s>>,
+    Option<&'static str>,
+);
 
 struct Ctx<'s, 'a> {
     snap: &'s Snapshot,
@@ -271,7 +276,12 @@ impl<'s, 'a> Ctx<'s, 'a> {
                     (Some(list), Some(unit)) => {
                         let key = id_list_key(unit);
                         let lists = env.id_lists;
-                        (true, lists.and_then(|l| l.get(&**list)).is_some_and(|l| l.contains_key(&key)))
+                        (
+                            true,
+                            lists
+                                .and_then(|l| l.get(&**list))
+                                .is_some_and(|l| l.contains_key(&key)),
+                        )
                     }
                     _ => (false, false),
                 };
@@ -288,9 +298,13 @@ impl<'s, 'a> Ctx<'s, 'a> {
         let user: &'x User = self.user;
         let null: &'x DynValue = &self.snap.null;
         Ok(match left {
-            Left::User(key) => LeftValue::Ref(key.as_ref().and_then(|k| user.field(k)).unwrap_or(null)),
+            Left::User(key) => {
+                LeftValue::Ref(key.as_ref().and_then(|k| user.field(k)).unwrap_or(null))
+            }
             Left::Environment(key) => {
-                let Some(key) = key else { return Ok(LeftValue::Ref(null)) };
+                let Some(key) = key else {
+                    return Ok(LeftValue::Ref(null));
+                };
                 if let Some(v) = user.environment_field(&key.raw) {
                     return Ok(LeftValue::Ref(v));
                 }
@@ -313,7 +327,9 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 if !is_country {
                     return Ok(LeftValue::Ref(null));
                 }
-                let Some(ip) = user.ip_str() else { return Ok(LeftValue::Ref(null)) };
+                let Some(ip) = user.ip_str() else {
+                    return Ok(LeftValue::Ref(null));
+                };
                 match self.env.country {
                     None => {
                         self.w.override_reason = Some("CountryLookupNotLoaded");
@@ -416,12 +432,18 @@ impl<'s, 'a> Ctx<'s, 'a> {
         let result = self.isolated(|c| c.eval_spec(Some(idx), Kind::Experiment));
         self.group_path.pop();
         let (_, child) = result?;
-        Ok(if child.unsupported { None } else { child.group_name })
+        Ok(if child.unsupported {
+            None
+        } else {
+            child.group_name
+        })
     }
 
     /// Config delegation of a layer rule (dcs-semantics §3.6).
     fn delegate(&mut self, rule: &'s Rule) -> Step<bool> {
-        let Some((name, idx)) = &rule.config_delegate else { return Ok(false) };
+        let Some((name, idx)) = &rule.config_delegate else {
+            return Ok(false);
+        };
         self.w.undelegated = Some(self.w.secondary_exposures.clone());
         self.nested += 1;
         self.w.bool_value = false;

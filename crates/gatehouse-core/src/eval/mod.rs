@@ -133,7 +133,11 @@ impl<'s> Evaluation<'s> {
 
     /// The value as an object, `{}` when there is none.
     pub fn value_object(&self) -> Map<String, Value> {
-        self.json_value.as_ref().and_then(JsonValue::as_object).cloned().unwrap_or_default()
+        self.json_value
+            .as_ref()
+            .and_then(JsonValue::as_object)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 

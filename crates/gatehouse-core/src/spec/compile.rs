@@ -24,14 +24,35 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
     })?;
     de.end().map_err(|e| Error::spec(".", e.to_string()))?;
     if !raw.has_updates {
-        return Err(Error::spec("has_updates", "is false: the payload carries no specs"));
+        return Err(Error::spec(
+            "has_updates",
+            "is false: the payload carries no specs",
+        ));
     }
 
     let mut warnings = Vec::new();
     let mut raw_specs: Vec<(String, RawSpec, Table)> = Vec::new();
-    collect(&raw.feature_gates, "feature_gates", Table::Gate, &mut raw_specs, &mut warnings);
-    collect(&raw.dynamic_configs, "dynamic_configs", Table::Config, &mut raw_specs, &mut warnings);
-    collect(&raw.layer_configs, "layer_configs", Table::Layer, &mut raw_specs, &mut warnings);
+    collect(
+        &raw.feature_gates,
+        "feature_gates",
+        Table::Gate,
+        &mut raw_specs,
+        &mut warnings,
+    );
+    collect(
+        &raw.dynamic_configs,
+        "dynamic_configs",
+        Table::Config,
+        &mut raw_specs,
+        &mut warnings,
+    );
+    collect(
+        &raw.layer_configs,
+        "layer_configs",
+        Table::Layer,
+        &mut raw_specs,
+        &mut warnings,
+    );
 
     let mut gates = HashMap::new();
     let mut configs = HashMap::new();
@@ -67,7 +88,11 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         time: raw.time,
         checksum: raw.checksum,
         default_environment: raw.default_environment,
-        app_id: raw.app_id.as_ref().map(DynValue::from_json).unwrap_or_default(),
+        app_id: raw
+            .app_id
+            .as_ref()
+            .map(DynValue::from_json)
+            .unwrap_or_default(),
         null: DynValue::null(),
         specs,
         conditions,
@@ -101,7 +126,11 @@ fn collect(
             Ok(spec) => out.push((name.clone(), spec, kind)),
             Err(e) => {
                 let path = e.path().to_string();
-                let path = if path == "." { String::new() } else { format!(".{path}") };
+                let path = if path == "." {
+                    String::new()
+                } else {
+                    format!(".{path}")
+                };
                 warnings.push(format!(
                     "skipped spec at `{table_name}.{name}{path}`: {}",
                     e.into_inner()
@@ -117,7 +146,11 @@ fn compile_spec(
     cond_index: &HashMap<&str, u32>,
     configs: &HashMap<Box<str>, u32>,
 ) -> Spec {
-    let rules = raw.rules.into_iter().map(|r| compile_rule(r, cond_index, configs)).collect();
+    let rules = raw
+        .rules
+        .into_iter()
+        .map(|r| compile_rule(r, cond_index, configs))
+        .collect();
     let _ = name;
     Spec {
         salt: raw.salt.into(),
@@ -150,7 +183,11 @@ fn compile_rule(
         pass_percentage: raw.pass_percentage,
         return_bool: raw.return_value != Value::Bool(false),
         return_value: raw.return_value,
-        conditions: raw.conditions.iter().map(|k| cond_index.get(k.as_str()).copied()).collect(),
+        conditions: raw
+            .conditions
+            .iter()
+            .map(|k| cond_index.get(k.as_str()).copied())
+            .collect(),
         id_type: IdType::new(&raw.id_type),
         group_name: raw.group_name.map(Into::into),
         is_experiment_group: raw.is_experiment_group,
@@ -168,7 +205,12 @@ fn compile_condition(
     let target = raw.target_value.as_ref().unwrap_or(&Value::Null);
     let field = || raw.field.as_deref().map(field_key);
     let left = match raw.condition_type.as_str() {
-        "public" => return Condition { kind: ConditionKind::Public, id_type },
+        "public" => {
+            return Condition {
+                kind: ConditionKind::Public,
+                id_type,
+            }
+        }
         t @ ("pass_gate" | "fail_gate") => {
             let name = target.as_str().unwrap_or("");
             let kind = ConditionKind::Gate {
@@ -196,7 +238,12 @@ fn compile_condition(
         "experiment_group" => {
             Left::ExperimentGroup(raw.field.as_deref().and_then(|f| configs.get(f).copied()))
         }
-        _ => return Condition { kind: ConditionKind::Unsupported, id_type },
+        _ => {
+            return Condition {
+                kind: ConditionKind::Unsupported,
+                id_type,
+            }
+        }
     };
     let kind = match raw.operator.as_deref() {
         None => ConditionKind::Unsupported,
@@ -206,7 +253,10 @@ fn compile_condition(
             negate: op == "not_in_segment_list",
         },
         Some(op) => match Operator::parse(op) {
-            Some(op) => ConditionKind::Compare { left, cmp: Comparison::compile(op, target) },
+            Some(op) => ConditionKind::Compare {
+                left,
+                cmp: Comparison::compile(op, target),
+            },
             None => ConditionKind::Unsupported,
         },
     };
@@ -231,7 +281,12 @@ fn field_key(raw: &str) -> FieldKey {
         "user_agent" => Some(TopField::UserAgent),
         _ => None,
     };
-    FieldKey { raw: raw.into(), lower: lower.into(), top, alias }
+    FieldKey {
+        raw: raw.into(),
+        lower: lower.into(),
+        top,
+        alias,
+    }
 }
 
 fn ua_field(field: &str) -> Option<UaField> {

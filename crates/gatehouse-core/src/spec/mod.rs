@@ -96,7 +96,8 @@ impl Snapshot {
     }
     /// The `entity` string of a spec (`feature_gate`, `segment`, `experiment`, …).
     pub fn entity(&self, kind: Kind, name: &str) -> Option<&str> {
-        self.lookup(kind, name).map(|i| &*self.specs[i as usize].entity)
+        self.lookup(kind, name)
+            .map(|i| &*self.specs[i as usize].entity)
     }
     pub(crate) fn lookup(&self, kind: Kind, name: &str) -> Option<u32> {
         match kind {
@@ -119,7 +120,11 @@ pub(crate) struct IdType {
 impl IdType {
     pub(crate) fn new(raw: &str) -> IdType {
         let lower = raw.to_lowercase();
-        IdType { is_user_id: lower == "userid", raw: raw.into(), lower: lower.into() }
+        IdType {
+            is_user_id: lower == "userid",
+            raw: raw.into(),
+            lower: lower.into(),
+        }
     }
 }
 
@@ -171,11 +176,22 @@ pub(crate) enum ConditionKind {
     Public,
     /// `pass_gate` / `fail_gate`: the gate name (empty if the target is not a
     /// string) and its index among specs if it exists.
-    Gate { name: Box<str>, spec: Option<u32>, invert: bool },
+    Gate {
+        name: Box<str>,
+        spec: Option<u32>,
+        invert: bool,
+    },
     /// Every other supported type with a supported operator.
-    Compare { left: Left, cmp: Comparison },
+    Compare {
+        left: Left,
+        cmp: Comparison,
+    },
     /// `in_segment_list` / `not_in_segment_list`.
-    IdList { left: Left, list: Option<Box<str>>, negate: bool },
+    IdList {
+        left: Left,
+        list: Option<Box<str>>,
+        negate: bool,
+    },
     /// Unknown type, missing or unknown operator.
     Unsupported,
 }
