@@ -41,6 +41,8 @@ struct Work<'s> {
     analytical: bool,
     parameter_rule_ids: Option<Vec<(String, &'s str)>>,
     id_list_source: Option<&'static str>,
+    /// Set when a config mapping answered (dcs-semantics §11.1).
+    override_config_name: Option<&'s str>,
 }
 
 /// A memoized nested gate: value, rule id, exposures, ID-list source.
@@ -89,7 +91,7 @@ pub(super) fn evaluate<'s>(
         group_path: Vec::new(),
     };
     let idx = snap.lookup(kind, name);
-    let outcome = match ctx.eval_spec(idx, kind) {
+    let outcome = match ctx.eval_spec(name, idx, kind) {
         Err(DepthExceeded) => Outcome::DepthExceeded,
         Ok(Found::No) => Outcome::Unrecognized,
         Ok(Found::Yes) if ctx.w.unsupported => Outcome::Unsupported,
@@ -155,7 +157,10 @@ impl<'s, 'a> Ctx<'s, 'a> {
     }
 
     /// dcs-semantics §3.2–§3.4 on the working result.
-    fn eval_spec(&mut self, idx: Option<u32>, kind: Kind) -> Step<Found> {
+    fn eval_spec(&mut self, name: &str, idx: Option<u32>, kind: Kind) -> Step<Found> {
+        if !self.snap.mappings.is_empty() && self.config_mapping(name, idx, kind) {
+            return Ok(Found::Yes);
+        }
         let Some(idx) = idx else { return Ok(Found::No) };
         let spec = self.spec(idx);
         let w = &mut self.w;
@@ -383,7 +388,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
             self.w.id_list_source = source.or(self.w.id_list_source);
             false
         } else {
-            let (_, child) = self.isolated(|c| c.eval_spec(spec, Kind::Gate))?;
+            let (_, child) = self.isolated(|c| c.eval_spec(name, spec, Kind::Gate))?;
             self.w.id_list_source = child.id_list_source.or(self.w.id_list_source);
             if child.unsupported {
                 self.w.secondary_exposures.extend(child.secondary_exposures);
@@ -392,7 +397,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 return Ok(());
             }
             let analytical = child.analytical || (!is_segment && child.sampling_rate.is_none());
-            if !name.is_empty() && !analytical {
+            if !name.is_empty() && !analytical && child.override_config_name.is_none() {
                 let memo = (
                     child.bool_value,
                     child.rule_id,
@@ -403,6 +408,9 @@ impl<'s, 'a> Ctx<'s, 'a> {
             }
             self.w.bool_value = child.bool_value;
             self.w.rule_id = child.rule_id;
+            if child.override_config_name.is_some() {
+                self.w.override_config_name = child.override_config_name;
+            }
             self.w.secondary_exposures.extend(child.secondary_exposures);
             analytical
         };
@@ -429,7 +437,8 @@ impl<'s, 'a> Ctx<'s, 'a> {
             return Ok(None);
         }
         self.group_path.push(idx);
-        let result = self.isolated(|c| c.eval_spec(Some(idx), Kind::Experiment));
+        let name = &*self.spec(idx).name;
+        let result = self.isolated(|c| c.eval_spec(name, Some(idx), Kind::Experiment));
         self.group_path.pop();
         let (_, child) = result?;
         Ok(if child.unsupported {
@@ -451,7 +460,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
         if self.nested > MAX_NESTED {
             return Err(DepthExceeded);
         }
-        if self.eval_spec(Some(*idx), Kind::Experiment)? == Found::No {
+        if self.eval_spec(name, Some(*idx), Kind::Experiment)? == Found::No {
             self.w.undelegated = None;
             return Ok(false);
         }
@@ -460,8 +469,59 @@ impl<'s, 'a> Ctx<'s, 'a> {
         Ok(true)
     }
 
+    /// Server-side config mapping (dcs-semantics §11.1): the first mapping
+    /// rule that passes its conditions and the original spec's pass
+    /// percentage hands the evaluation to the mapping's target.
+    fn config_mapping(&mut self, name: &str, idx: Option<u32>, kind: Kind) -> bool {
+        let snap = self.snap;
+        let Some(mappings) = snap.mappings.get(name) else {
+            return false;
+        };
+        let salt = idx.map_or("", |i| &*self.spec(i).salt);
+        for mapping in mappings {
+            for (start, rule) in &mapping.rules {
+                if *start > self.env.now_ms {
+                    continue;
+                }
+                let Some(rule) = rule else { continue };
+                let ok = self.eval_rule(rule).is_ok();
+                if !ok || !self.w.bool_value || self.w.unsupported {
+                    self.reset();
+                    continue;
+                }
+                let source = self.w.id_list_source;
+                self.reset();
+                if !self.passes_percentage_salted(rule, salt) {
+                    continue;
+                }
+                self.w.override_config_name = Some(&mapping.target);
+                let target = snap.lookup(kind, &mapping.target);
+                match self.eval_spec(&mapping.target, target, kind) {
+                    Ok(Found::Yes) => {
+                        self.w.id_list_source = self.w.id_list_source.or(source);
+                        return true;
+                    }
+                    _ => {
+                        self.reset();
+                        break;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn reset(&mut self) {
+        self.nested = 0;
+        self.w = Work::default();
+    }
+
     /// dcs-semantics §4.2.
     fn passes_percentage(&self, rule: &Rule, spec: &Spec) -> bool {
+        self.passes_percentage_salted(rule, &spec.salt)
+    }
+
+    fn passes_percentage_salted(&self, rule: &Rule, spec_salt: &str) -> bool {
         if rule.pass_percentage == 100.0 {
             return true;
         }
@@ -469,7 +529,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
             return false;
         }
         let unit = self.user.unit_id_str(&rule.id_type);
-        let hash = eval_hash(&[&spec.salt, &rule.salt, unit]);
+        let hash = eval_hash(&[spec_salt, &rule.salt, unit]);
         ((hash % 10000) as f64) < rule.pass_percentage * 100.0
     }
 

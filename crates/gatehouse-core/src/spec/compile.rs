@@ -1,6 +1,7 @@
 //! Payload text → [`Snapshot`].
 
 use super::raw::{RawCondition, RawPayload, RawRule, RawSpec};
+use super::Mapping;
 use super::{
     Condition, ConditionKind, FieldKey, IdType, Left, Rule, Snapshot, Spec, TopField, UaField,
 };
@@ -79,6 +80,32 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         .map(|k| compile_condition(&raw.condition_map[*k], &gates, &configs))
         .collect();
 
+    let override_rules = raw.override_rules.unwrap_or_default();
+    let mappings = raw
+        .overrides
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, list)| {
+            let list = list
+                .into_iter()
+                .map(|m| Mapping {
+                    target: m.new_config_name.into(),
+                    rules: m
+                        .rules
+                        .into_iter()
+                        .map(|r| {
+                            let rule = override_rules
+                                .get(&r.rule_name)
+                                .map(|raw| compile_rule(raw.clone(), &cond_index, &configs));
+                            (r.start_time.unwrap_or(0), rule)
+                        })
+                        .collect(),
+                })
+                .collect();
+            (Box::<str>::from(name), list)
+        })
+        .collect();
+
     let specs = raw_specs
         .into_iter()
         .map(|(name, spec, _)| compile_spec(name, spec, &cond_index, &configs))
@@ -100,6 +127,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         configs,
         layers,
         warnings,
+        mappings,
     })
 }
 
@@ -151,8 +179,8 @@ fn compile_spec(
         .into_iter()
         .map(|r| compile_rule(r, cond_index, configs))
         .collect();
-    let _ = name;
     Spec {
+        name: name.into(),
         salt: raw.salt.into(),
         default_bool: raw.default_value == Value::Bool(true),
         default_value: raw.default_value,

@@ -57,6 +57,17 @@ pub struct Snapshot {
     pub(crate) configs: HashMap<Box<str>, u32>,
     pub(crate) layers: HashMap<Box<str>, u32>,
     pub(crate) warnings: Vec<String>,
+    /// Server-side config mappings by spec name (any table).
+    pub(crate) mappings: HashMap<Box<str>, Vec<Mapping>>,
+}
+
+/// One config mapping of a spec: when one of its rules passes, the spec is
+/// answered by evaluating `target` instead (dcs-semantics §11.1).
+#[derive(Debug)]
+pub(crate) struct Mapping {
+    pub target: Box<str>,
+    /// (start time in ms, the rule from `override_rules` if it exists).
+    pub rules: Vec<(i64, Option<Rule>)>,
 }
 
 impl Snapshot {
@@ -130,6 +141,7 @@ impl IdType {
 
 #[derive(Debug)]
 pub(crate) struct Spec {
+    pub name: Box<str>,
     pub salt: Box<str>,
     pub default_value: Value,
     /// `defaultValue` is literally `true`.

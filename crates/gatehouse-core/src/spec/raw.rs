@@ -23,6 +23,24 @@ pub(crate) struct RawPayload {
     pub default_environment: Option<String>,
     #[serde(default)]
     pub app_id: Option<Value>,
+    #[serde(default)]
+    pub overrides: Option<HashMap<String, Vec<RawMapping>>>,
+    #[serde(default)]
+    pub override_rules: Option<HashMap<String, RawRule>>,
+}
+
+/// Server-side config mapping (dcs-semantics §11.1).
+#[derive(Deserialize)]
+pub(crate) struct RawMapping {
+    pub new_config_name: String,
+    pub rules: Vec<RawMappingRule>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawMappingRule {
+    pub rule_name: String,
+    #[serde(default)]
+    pub start_time: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +69,7 @@ pub(crate) struct RawSpec {
     pub use_new_layer_eval: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RawRule {
     #[allow(dead_code)] // required on the wire, unused by evaluation
