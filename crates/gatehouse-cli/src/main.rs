@@ -2,6 +2,7 @@
 //! the command line. See `gatehouse --help`.
 
 mod args;
+mod bench_cmd;
 mod eval_cmd;
 
 use std::io::Write as _;
@@ -12,6 +13,7 @@ gatehouse — evaluate Statsig-format (dcs-v2) feature gates, configs, experimen
 
 USAGE:
     gatehouse eval [OPTIONS]     evaluate every entity for every user, one JSON line each
+    gatehouse bench [OPTIONS]    measure evaluation throughput (exposure logging off)
     gatehouse --version
 
 EVAL OPTIONS:
@@ -24,13 +26,23 @@ EVAL OPTIONS:
                              (default: $GATEHOUSE_COUNTRY_TABLE; see docs/COUNTRY.md)
     --id-list NAME=FILE      an ID list for in_segment_list conditions (repeatable)
 
-Output format: docs/EVAL-FORMAT.md.
+BENCH OPTIONS:
+    --specs FILE             dcs-v2 JSON specs (required)
+    --users N|FILE.jsonl     N synthetic users, or users from a file (default 1000)
+    --threads LIST           comma-separated thread counts (default 1,2)
+    --calls N                calls per thread per run (default 1000000)
+    --runs N                 runs per thread count; medians are printed (default 3)
+    --kind KIND              gate, config, experiment or layer (default gate)
+    --environment TIER       SDK environment tier
+
+Output formats: docs/EVAL-FORMAT.md, docs/BENCHMARKS.md.
 ";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = match argv.first().map(String::as_str) {
         Some("eval") => eval_cmd::run(&argv[1..]),
+        Some("bench") => bench_cmd::run(&argv[1..]),
         Some("--version" | "-V") => {
             println!("gatehouse {}", env!("CARGO_PKG_VERSION"));
             Ok(())
