@@ -325,3 +325,50 @@ fn malformed_condition_rejects_the_payload_with_its_path() {
         .to_string();
     assert!(err.contains("condition_map.123.type"), "{err}");
 }
+
+#[test]
+fn shared_sub_gates_do_not_explode() {
+    // g_i has two conditions that both pass_gate g_{i+1}; g_40 is public. No
+    // rule has a samplingRate, so the reference re-evaluates every reference
+    // (2^40 evaluations) and its exposure list doubles per level. gatehouse
+    // memoizes and caps each list at 10,000 entries (docs/CONFORMANCE.md).
+    let mut gates = serde_json::Map::new();
+    let mut conds = serde_json::Map::new();
+    conds.insert(
+        "public".into(),
+        json!({"type": "public", "idType": "userID"}),
+    );
+    for i in 0..=40 {
+        let next = format!("to{}", i + 1);
+        conds.insert(next.clone(), pass(&format!("g{}", i + 1)));
+        conds.insert(format!("{next}b"), pass(&format!("g{}", i + 1)));
+        let keys: Vec<String> = if i == 40 {
+            vec!["public".into()]
+        } else {
+            vec![next.clone(), format!("{next}b")]
+        };
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        gates.insert(
+            format!("g{i}"),
+            gate(vec![rule(&format!("r{i}"), 100.0, &keys, json!(true))]),
+        );
+    }
+    let snap = payload(
+        Value::Object(gates),
+        json!({}),
+        json!({}),
+        Value::Object(conds),
+    );
+    let start = std::time::Instant::now();
+    let e = eval(&snap, Kind::Gate, "g0", json!({"userID": "1"}));
+    assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+    assert_eq!((e.bool_value, e.rule_id), (true, "r0"));
+    assert_eq!(e.secondary_exposures.len(), 10_000);
+    // Post-order: the deepest gate comes first.
+    assert_eq!(e.secondary_exposures[0].gate, "g40");
+    // g38 → two references to g39 (each: g40, g39) then g39 twice: the
+    // shape below the cap is still the reference's.
+    let e = eval(&snap, Kind::Gate, "g38", json!({"userID": "1"}));
+    let names: Vec<&str> = e.secondary_exposures.iter().map(|x| x.gate).collect();
+    assert_eq!(names, vec!["g40", "g40", "g39", "g40", "g40", "g39"]);
+}

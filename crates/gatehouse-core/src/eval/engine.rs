@@ -11,6 +11,16 @@ use serde_json::{Map, Value};
 const MAX_ISOLATED_DEPTH: u16 = 64;
 /// Config delegations allowed on one path (unreachable before the limit above).
 const MAX_NESTED: u16 = 300;
+/// Secondary exposures kept per list. Real specs stay far below; a gate
+/// graph with shared sub-gates can otherwise produce 2^depth entries (the
+/// reference builds them all and hangs). Documented in docs/CONFORMANCE.md.
+pub(crate) const MAX_EXPOSURES: usize = 10_000;
+
+/// Append to an exposure list, up to [`MAX_EXPOSURES`].
+fn add_exposures<'s>(list: &mut Vec<SecondaryExposure<'s>>, more: &[SecondaryExposure<'s>]) {
+    let room = MAX_EXPOSURES.saturating_sub(list.len());
+    list.extend_from_slice(&more[..more.len().min(room)]);
+}
 
 /// Evaluation stopped: too deep.
 struct DepthExceeded;
@@ -45,13 +55,51 @@ struct Work<'s> {
     override_config_name: Option<&'s str>,
 }
 
-/// A memoized nested gate: value, rule id, exposures, ID-list source.
-type Memo<'s> = (
-    bool,
-    Option<&'s str>,
-    Vec<SecondaryExposure<'s>>,
-    Option<&'static str>,
-);
+/// A nested gate's result within one call.
+struct Memo<'s> {
+    name: &'s str,
+    value: bool,
+    rule_id: Option<&'s str>,
+    exposures: Vec<SecondaryExposure<'s>>,
+    source: Option<&'static str>,
+    /// For a supported gate: whether referencing it marks the parent
+    /// analytical; for an unsupported one: the child's own flag.
+    analytical: bool,
+    override_config_name: Option<&'s str>,
+    unsupported: bool,
+    /// Isolated levels the evaluation needed, itself included.
+    height: u16,
+    /// The reference memoizes this gate too (delta D1g), so a repeat is a
+    /// plain hit: never analytical, never re-evaluated.
+    reference_memoizes: bool,
+}
+
+impl<'s> Memo<'s> {
+    fn new(name: &'s str, child: Work<'s>, height: u16) -> Memo<'s> {
+        let supported_analytical =
+            child.analytical || (!name.starts_with("segment:") && child.sampling_rate.is_none());
+        let analytical = if child.unsupported {
+            child.analytical
+        } else {
+            supported_analytical
+        };
+        Memo {
+            name,
+            value: child.bool_value,
+            rule_id: child.rule_id,
+            exposures: child.secondary_exposures,
+            source: child.id_list_source,
+            analytical,
+            override_config_name: child.override_config_name,
+            unsupported: child.unsupported,
+            height,
+            reference_memoizes: !name.is_empty()
+                && !child.unsupported
+                && !analytical
+                && child.override_config_name.is_none(),
+        }
+    }
+}
 
 struct Ctx<'s, 'a> {
     snap: &'s Snapshot,
@@ -62,7 +110,9 @@ struct Ctx<'s, 'a> {
     nested: u16,
     isolated: u16,
     /// Nested gates evaluated in this call. Few per call, so a vector.
-    memo: Vec<(&'s str, Memo<'s>)>,
+    memo: Vec<Memo<'s>>,
+    /// The deepest isolated level reached so far (for memo heights).
+    peak: u16,
     /// Experiments whose group is being resolved on the current path.
     group_path: Vec<u32>,
 }
@@ -88,6 +138,7 @@ pub(super) fn evaluate<'s>(
         nested: 0,
         isolated: 0,
         memo: Vec::new(),
+        peak: 0,
         group_path: Vec::new(),
     };
     let idx = snap.lookup(kind, name);
@@ -370,6 +421,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
         let (nested, isolated) = (self.nested, self.isolated);
         self.nested += 1;
         self.isolated += 1;
+        self.peak = self.peak.max(self.isolated);
         let found = f(self);
         self.nested = nested;
         self.isolated = isolated;
@@ -378,54 +430,85 @@ impl<'s, 'a> Ctx<'s, 'a> {
     }
 
     /// `pass_gate` / `fail_gate` (dcs-semantics §3.5 with delta D1).
+    ///
+    /// The reference memoizes a nested gate only when it is "plain" (see
+    /// [`Memo::reference_memoizes`]) and re-evaluates the others at every
+    /// reference, which is exponential in the depth of a gate graph with
+    /// shared sub-gates. gatehouse memoizes every nested gate and replays the
+    /// entry exactly as a re-evaluation would play out (evaluation is
+    /// deterministic within a call). The one thing a re-evaluation can do
+    /// that a replay cannot is hit the depth limit at a deeper position; when
+    /// the entry's height might not fit below the current depth, the gate is
+    /// re-evaluated for real, as the reference does.
     fn nested_gate(&mut self, name: &'s str, spec: Option<u32>, invert: bool) -> Step {
-        let is_segment = name.starts_with("segment:");
-        let analytical = if let Some((_, m)) = self.memo.iter().find(|(n, _)| *n == name) {
-            let (value, rule_id, exposures, source) = m;
-            self.w.bool_value = *value;
-            self.w.rule_id = *rule_id;
-            self.w.secondary_exposures.extend_from_slice(exposures);
-            self.w.id_list_source = source.or(self.w.id_list_source);
-            false
-        } else {
-            let (_, child) = self.isolated(|c| c.eval_spec(name, spec, Kind::Gate))?;
-            self.w.id_list_source = child.id_list_source.or(self.w.id_list_source);
-            if child.unsupported {
-                self.w.secondary_exposures.extend(child.secondary_exposures);
-                self.w.analytical |= child.analytical;
-                self.w.unsupported = true;
+        let found = self.memo.iter().position(|m| m.name == name);
+        let replay = match found {
+            Some(i) if self.memo[i].reference_memoizes => {
+                let m = &self.memo[i];
+                self.w.bool_value = m.value;
+                self.w.rule_id = m.rule_id;
+                add_exposures(&mut self.w.secondary_exposures, &m.exposures);
+                self.w.id_list_source = m.source.or(self.w.id_list_source);
+                self.finish_nested_gate(name, false, invert);
                 return Ok(());
             }
-            let analytical = child.analytical || (!is_segment && child.sampling_rate.is_none());
-            if !name.is_empty() && !analytical && child.override_config_name.is_none() {
-                let memo = (
-                    child.bool_value,
-                    child.rule_id,
-                    child.secondary_exposures.clone(),
-                    child.id_list_source,
-                );
-                self.memo.push((name, memo));
+            Some(i) if self.isolated + self.memo[i].height <= MAX_ISOLATED_DEPTH => i,
+            _ => {
+                let depth = self.isolated;
+                let peak = std::mem::replace(&mut self.peak, depth);
+                let child = self.isolated(|c| c.eval_spec(name, spec, Kind::Gate));
+                let height = self.peak - depth;
+                self.peak = self.peak.max(peak);
+                let (_, child) = child?;
+                let memo = Memo::new(name, child, height);
+                match found {
+                    Some(i) => {
+                        self.memo[i] = memo;
+                        i
+                    }
+                    None => {
+                        self.memo.push(memo);
+                        self.memo.len() - 1
+                    }
+                }
             }
-            self.w.bool_value = child.bool_value;
-            self.w.rule_id = child.rule_id;
-            if child.override_config_name.is_some() {
-                self.w.override_config_name = child.override_config_name;
-            }
-            self.w.secondary_exposures.extend(child.secondary_exposures);
-            analytical
         };
+        let m = &self.memo[replay];
+        self.peak = self.peak.max(self.isolated + m.height);
+        self.w.id_list_source = m.source.or(self.w.id_list_source);
+        if m.unsupported {
+            // The child's own entry is not recorded and the parent's bool stays.
+            add_exposures(&mut self.w.secondary_exposures, &m.exposures);
+            self.w.analytical |= m.analytical;
+            self.w.unsupported = true;
+            return Ok(());
+        }
+        self.w.bool_value = m.value;
+        self.w.rule_id = m.rule_id;
+        if m.override_config_name.is_some() {
+            self.w.override_config_name = m.override_config_name;
+        }
+        add_exposures(&mut self.w.secondary_exposures, &m.exposures);
+        let analytical = m.analytical;
+        self.finish_nested_gate(name, analytical, invert);
+        Ok(())
+    }
+
+    /// Record the gate's own exposure (post-order) and apply `fail_gate`.
+    fn finish_nested_gate(&mut self, name: &'s str, analytical: bool, invert: bool) {
         self.w.analytical |= analytical;
+        let is_segment = name.starts_with("segment:");
         if let Some(rule_id) = self.w.rule_id.filter(|r| !is_segment && !r.is_empty()) {
-            self.w.secondary_exposures.push(SecondaryExposure {
+            let own = SecondaryExposure {
                 gate: name,
                 gate_value: self.w.bool_value,
                 rule_id,
-            });
+            };
+            add_exposures(&mut self.w.secondary_exposures, &[own]);
         }
         if invert {
             self.w.bool_value = !self.w.bool_value;
         }
-        Ok(())
     }
 
     /// `experiment_group`: the group of the named experiment for this user,
