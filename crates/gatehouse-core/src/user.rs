@@ -2,15 +2,12 @@
 //! precomputed, then evaluated against any number of specs.
 
 use crate::spec::{FieldKey, IdType, TopField, UaField};
-use crate::ua::{parse_user_agent, UserAgentInfo};
+use crate::ua::{parse_user_agent, UserAgentInfo, MAX_USER_AGENT_LEN};
 use crate::value::DynValue;
 use crate::Error;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-
-/// User agents longer than this are treated as absent (dcs-semantics §5.1).
-const MAX_USER_AGENT_LEN: usize = 1000;
 
 /// A user, in the reference's user JSON shape.
 ///
