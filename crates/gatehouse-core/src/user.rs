@@ -80,19 +80,29 @@ impl User {
 
     /// `user_field` lookup (dcs-semantics §6.2).
     pub(crate) fn field(&self, key: &FieldKey) -> Option<&DynValue> {
-        if let Some(top) = key.top {
+        self.lookup(&key.raw, &key.lower, key.top, key.alias)
+    }
+
+    fn lookup(
+        &self,
+        raw: &str,
+        lower: &str,
+        top: Option<TopField>,
+        alias: Option<TopField>,
+    ) -> Option<&DynValue> {
+        if let Some(top) = top {
             let v = self.top(top);
             if v.string_facet().is_some_and(|s| !s.is_empty()) {
                 return Some(v);
             }
         }
-        if let Some(v) = lookup2(&self.custom, key) {
+        if let Some(v) = lookup2(&self.custom, raw, lower) {
             return Some(v);
         }
-        if let Some(v) = lookup2(&self.private_attributes, key) {
+        if let Some(v) = lookup2(&self.private_attributes, raw, lower) {
             return Some(v);
         }
-        key.alias.map(|a| self.top(a))
+        alias.map(|a| self.top(a))
     }
 
     /// The user's own `statsigEnvironment[field]` (exact key).
@@ -121,15 +131,22 @@ impl User {
             .unwrap_or("")
     }
 
-    /// The user's IP string, if it has one.
+    /// The IP for country lookups: the `user_field` lookup of `ip`, so a
+    /// `custom.ip` counts when the top-level one is empty, as in the reference.
     pub(crate) fn ip_str(&self) -> Option<&str> {
-        self.ip.string_facet()
+        self.lookup("ip", "ip", Some(TopField::Ip), None)?
+            .string_facet()
     }
 
-    /// A field parsed from the user agent, cached per user.
+    /// A field parsed from the user agent, cached per user. The user agent
+    /// itself is looked up like a field (top level if non-empty, then
+    /// `custom`, then `privateAttributes`).
     pub(crate) fn ua_field(&self, field: UaField) -> Option<&DynValue> {
         let parsed = self.ua.get_or_init(|| {
-            let ua = self.user_agent.string_facet()?;
+            // The `user_field` lookup of `userAgent`, as in the reference.
+            let ua = self
+                .lookup("userAgent", "useragent", Some(TopField::UserAgent), None)?
+                .string_facet()?;
             if ua.len() > MAX_USER_AGENT_LEN {
                 return None;
             }
@@ -149,11 +166,15 @@ impl User {
     }
 }
 
-fn lookup2<'u>(map: &'u HashMap<Box<str>, DynValue>, key: &FieldKey) -> Option<&'u DynValue> {
+fn lookup2<'u>(
+    map: &'u HashMap<Box<str>, DynValue>,
+    raw: &str,
+    lower: &str,
+) -> Option<&'u DynValue> {
     if map.is_empty() {
         return None;
     }
-    map.get(&*key.raw).or_else(|| map.get(&*key.lower))
+    map.get(raw).or_else(|| map.get(lower))
 }
 
 fn map_field(

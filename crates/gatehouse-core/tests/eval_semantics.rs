@@ -372,3 +372,32 @@ fn shared_sub_gates_do_not_explode() {
     let names: Vec<&str> = e.secondary_exposures.iter().map(|x| x.gate).collect();
     assert_eq!(names, vec!["g40", "g40", "g39", "g40", "g40", "g39"]);
 }
+
+#[test]
+fn user_agent_and_ip_are_looked_up_like_fields() {
+    // dcs-semantics §6.2 applied to `userAgent` and `ip` (as the reference's
+    // UA and country lookups do): an empty top-level userAgent is absent, and
+    // custom/privateAttributes values count.
+    let conds = json!({
+        "os_null": {"type": "ua_based", "field": "os_name", "operator": "eq", "targetValue": null,
+                     "idType": "userID"},
+        "ff": {"type": "ua_based", "field": "browser_name", "operator": "any",
+               "targetValue": ["Firefox"], "idType": "userID"},
+    });
+    let snap = payload(
+        json!({
+            "no_os": gate(vec![rule("r_null", 100.0, &["os_null"], json!(true))]),
+            "firefox": gate(vec![rule("r_ff", 100.0, &["ff"], json!(true))]),
+        }),
+        json!({}),
+        json!({}),
+        conds,
+    );
+    let e = eval(&snap, Kind::Gate, "no_os", json!({"userID": "x", "userAgent": ""}));
+    assert_eq!((e.bool_value, e.rule_id), (true, "r_null"));
+    let ff = "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0";
+    let e = eval(&snap, Kind::Gate, "firefox", json!({"custom": {"useragent": ff}}));
+    assert_eq!((e.bool_value, e.rule_id), (true, "r_ff"));
+    let e = eval(&snap, Kind::Gate, "firefox", json!({"privateAttributes": {"userAgent": ff}}));
+    assert!(e.bool_value);
+}

@@ -388,7 +388,11 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 };
                 match self.env.country {
                     None => {
-                        self.w.override_reason = Some("CountryLookupNotLoaded");
+                        // The reference checks for its table only after the
+                        // IP passes its four-part split.
+                        if ip.split('.').count() == 4 {
+                            self.w.override_reason = Some("CountryLookupNotLoaded");
+                        }
                         LeftValue::Ref(null)
                     }
                     Some(table) => match table.lookup(ip) {
