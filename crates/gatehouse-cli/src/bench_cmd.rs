@@ -15,7 +15,15 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::Instant;
 
-const FLAGS: &[&str] = &["specs", "users", "threads", "calls", "runs", "kind", "environment"];
+const FLAGS: &[&str] = &[
+    "specs",
+    "users",
+    "threads",
+    "calls",
+    "runs",
+    "kind",
+    "environment",
+];
 
 pub fn run(args: &[String]) -> Result<(), CliError> {
     let flags = Flags::parse(args, FLAGS)?;
@@ -39,7 +47,10 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
     };
     let names = snapshot.names(kind);
     if names.is_empty() {
-        return Err(CliError::Failed(format!("{specs_path}: no {} entities", kind.as_str())));
+        return Err(CliError::Failed(format!(
+            "{specs_path}: no {} entities",
+            kind.as_str()
+        )));
     }
     let env_map = environment_map(&snapshot, flags.one("environment")?);
     let env = EvalEnv {
@@ -102,7 +113,10 @@ fn run_once(
             })
             .collect();
         // A panicking worker is a bug; report it as a zero-length run.
-        handles.into_iter().map(|h| h.join().unwrap_or(0.0)).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(0.0))
+            .collect()
     })
 }
 
@@ -117,7 +131,11 @@ fn load_users(arg: &str) -> Result<Vec<User>, CliError> {
     let text = std::fs::read_to_string(arg)
         .map_err(|e| CliError::Failed(format!("cannot read {arg}: {e}")))?;
     let mut users = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         users.push(
             User::from_json_str(line)
                 .map_err(|e| CliError::Failed(format!("{arg}: line {}: {e}", i + 1)))?,
@@ -155,7 +173,9 @@ pub fn synthetic_user(i: usize) -> User {
 fn parse_num(s: &str, what: &str) -> Result<usize, CliError> {
     match s.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(CliError::Usage(format!("`--{what}` must be a positive integer, got `{s}`"))),
+        _ => Err(CliError::Usage(format!(
+            "`--{what}` must be a positive integer, got `{s}`"
+        ))),
     }
 }
 

@@ -10,8 +10,10 @@ use std::io::{BufWriter, Write};
 const EXAMPLE_SPECS: &str = include_str!("../../../examples/specs.json");
 const EXAMPLE_USERS: &str = include_str!("../../../examples/users.jsonl");
 /// The example's ID list, loaded as `beta_testers` when no `--specs` is given.
-const EXAMPLE_ID_LIST: (&str, &str) =
-    ("beta_testers", include_str!("../../../examples/id_lists/beta_testers.txt"));
+const EXAMPLE_ID_LIST: (&str, &str) = (
+    "beta_testers",
+    include_str!("../../../examples/id_lists/beta_testers.txt"),
+);
 const COUNTRY_ENV: &str = "GATEHOUSE_COUNTRY_TABLE";
 
 const FLAGS: &[&str] = &[
@@ -59,7 +61,10 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
     let country = load_country(flags.one("country-table")?)?;
     let mut id_lists = load_id_lists(&flags.all("id-list"))?;
     if flags.one("specs")?.is_none() && !id_lists.contains_key(EXAMPLE_ID_LIST.0) {
-        id_lists.insert(EXAMPLE_ID_LIST.0.to_owned(), IdList::parse(EXAMPLE_ID_LIST.1));
+        id_lists.insert(
+            EXAMPLE_ID_LIST.0.to_owned(),
+            IdList::parse(EXAMPLE_ID_LIST.1),
+        );
     }
     let env_map = environment_map(&snapshot, flags.one("environment")?);
     let env = EvalEnv {
