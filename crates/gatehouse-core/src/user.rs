@@ -6,7 +6,6 @@ use crate::ua::{parse_user_agent, UserAgentInfo, MAX_USER_AGENT_LEN};
 use crate::value::DynValue;
 use crate::Error;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// A user, in the reference's user JSON shape.
@@ -22,10 +21,10 @@ pub struct User {
     country: DynValue,
     locale: DynValue,
     app_version: DynValue,
-    custom_ids: HashMap<Box<str>, DynValue>,
-    custom: HashMap<Box<str>, DynValue>,
-    private_attributes: HashMap<Box<str>, DynValue>,
-    environment: Option<HashMap<Box<str>, DynValue>>,
+    custom_ids: FieldMap,
+    custom: FieldMap,
+    private_attributes: FieldMap,
+    environment: Option<FieldMap>,
     ua: OnceLock<Option<[DynValue; 4]>>,
 }
 
@@ -167,7 +166,7 @@ impl User {
 }
 
 fn lookup2<'u>(
-    map: &'u HashMap<Box<str>, DynValue>,
+    map: &'u FieldMap,
     raw: &str,
     lower: &str,
 ) -> Option<&'u DynValue> {
@@ -180,14 +179,12 @@ fn lookup2<'u>(
 fn map_field(
     obj: &Map<String, Value>,
     key: &str,
-) -> Result<Option<HashMap<Box<str>, DynValue>>, Error> {
+) -> Result<Option<FieldMap>, Error> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(
-            m.iter()
-                .map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v)))
-                .collect(),
-        )),
+        Some(Value::Object(m)) => Ok(Some(FieldMap::new(
+            m.iter().map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v))).collect(),
+        ))),
         Some(other) => Err(Error::user(
             key,
             format!("expected an object or null, found {}", type_name(other)),
@@ -203,5 +200,32 @@ fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// A user's small string-keyed map (customIDs, custom, …). Users carry a
+/// handful of keys, so a sorted vector beats hashing: short maps are scanned,
+/// longer ones binary-searched.
+#[derive(Debug, Default)]
+struct FieldMap {
+    entries: Vec<(Box<str>, DynValue)>,
+}
+
+impl FieldMap {
+    fn new(mut entries: Vec<(Box<str>, DynValue)>) -> FieldMap {
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        FieldMap { entries }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn get(&self, key: &str) -> Option<&DynValue> {
+        if self.entries.len() <= 8 {
+            return self.entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v);
+        }
+        let i = self.entries.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        Some(&self.entries[i].1)
     }
 }
