@@ -242,4 +242,13 @@ fn gatehouse_survives_malformed_ips() {
     } else {
         assert_eq!(lines.len(), users.len() * entities, "{message}");
     }
+    // test_country is `ip_based country any ["US","CA"]`: a malformed IP has
+    // no country, so users with only an IP fail it (docs/CONFORMANCE.md).
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).expect("line parses");
+        if v["name"] == "test_country" && v["user_index"].as_u64().is_some_and(|i| i % 3 == 0) {
+            assert_eq!(v["value"], Value::Bool(false), "{line}");
+            assert_eq!(v["rule_id"], "default", "{line}");
+        }
+    }
 }

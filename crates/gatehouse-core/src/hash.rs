@@ -22,6 +22,42 @@ pub fn eval_hash(parts: &[&str]) -> u64 {
     u64::from_be_bytes(first)
 }
 
+/// [`eval_hash`] with every part but the last absorbed ahead of time.
+///
+/// Built at spec load for each rule (`spec salt . rule salt .`) and each
+/// `user_bucket` condition (`salt .`), so that an evaluation hashes only the
+/// unit id: SHA-256 blocks filled by the salts are never processed again.
+#[derive(Clone)]
+pub struct PrefixHash(Sha256);
+
+impl PrefixHash {
+    /// Absorb `parts`, each followed by `.`.
+    pub fn new(parts: &[&str]) -> PrefixHash {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update(p.as_bytes());
+            h.update(b".");
+        }
+        PrefixHash(h)
+    }
+
+    /// `eval_hash(parts ++ [last])`.
+    pub fn hash(&self, last: &str) -> u64 {
+        let mut h = self.0.clone();
+        h.update(last.as_bytes());
+        let out = h.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&out[..8]);
+        u64::from_be_bytes(first)
+    }
+}
+
+impl std::fmt::Debug for PrefixHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrefixHash")
+    }
+}
+
 /// djb2 over Unicode scalar values, wrapping, reduced to 32 bits.
 pub fn djb2(s: &str) -> u32 {
     let mut h: u64 = 0;
@@ -79,6 +115,20 @@ mod tests {
     #[test]
     fn joined_parts_equal_joined_string() {
         assert_eq!(eval_hash(&["a", "b", "c"]), eval_hash(&["a.b.c"]));
+    }
+
+    #[test]
+    fn prefix_hash_equals_full_hash() {
+        // §4.2 vector again, through the precomputed prefix (2 full blocks of salt).
+        let long = "x".repeat(130);
+        let p = PrefixHash::new(&[
+            "3d0f5df9-18c7-46fe-8b31-268d756c3459",
+            "7826bf70-af49-433a-9fd7-3826e90f7e0a",
+        ]);
+        assert_eq!(p.hash("9"), 10463755083628119222);
+        let p = PrefixHash::new(&[&long, "b"]);
+        assert_eq!(p.hash("unit"), eval_hash(&[&long, "b", "unit"]));
+        assert_eq!(PrefixHash::new(&[]).hash("blargh"), 0x0AC33512D18E20D5);
     }
 
     #[test]

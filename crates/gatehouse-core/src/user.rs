@@ -79,13 +79,13 @@ impl User {
 
     /// `user_field` lookup (dcs-semantics §6.2).
     pub(crate) fn field(&self, key: &FieldKey) -> Option<&DynValue> {
-        self.lookup(&key.raw, &key.lower, key.top, key.alias)
+        self.lookup(&key.raw, key.lower.as_deref(), key.top, key.alias)
     }
 
     fn lookup(
         &self,
         raw: &str,
-        lower: &str,
+        lower: Option<&str>,
         top: Option<TopField>,
         alias: Option<TopField>,
     ) -> Option<&DynValue> {
@@ -133,7 +133,7 @@ impl User {
     /// The IP for country lookups: the `user_field` lookup of `ip`, so a
     /// `custom.ip` counts when the top-level one is empty, as in the reference.
     pub(crate) fn ip_str(&self) -> Option<&str> {
-        self.lookup("ip", "ip", Some(TopField::Ip), None)?
+        self.lookup("ip", None, Some(TopField::Ip), None)?
             .string_facet()
     }
 
@@ -144,7 +144,12 @@ impl User {
         let parsed = self.ua.get_or_init(|| {
             // The `user_field` lookup of `userAgent`, as in the reference.
             let ua = self
-                .lookup("userAgent", "useragent", Some(TopField::UserAgent), None)?
+                .lookup(
+                    "userAgent",
+                    Some("useragent"),
+                    Some(TopField::UserAgent),
+                    None,
+                )?
                 .string_facet()?;
             if ua.len() > MAX_USER_AGENT_LEN {
                 return None;
@@ -165,25 +170,20 @@ impl User {
     }
 }
 
-fn lookup2<'u>(
-    map: &'u FieldMap,
-    raw: &str,
-    lower: &str,
-) -> Option<&'u DynValue> {
+fn lookup2<'u>(map: &'u FieldMap, raw: &str, lower: Option<&str>) -> Option<&'u DynValue> {
     if map.is_empty() {
         return None;
     }
-    map.get(raw).or_else(|| map.get(lower))
+    map.get(raw).or_else(|| lower.and_then(|l| map.get(l)))
 }
 
-fn map_field(
-    obj: &Map<String, Value>,
-    key: &str,
-) -> Result<Option<FieldMap>, Error> {
+fn map_field(obj: &Map<String, Value>, key: &str) -> Result<Option<FieldMap>, Error> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(FieldMap::new(
-            m.iter().map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v))).collect(),
+            m.iter()
+                .map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v)))
+                .collect(),
         ))),
         Some(other) => Err(Error::user(
             key,
@@ -223,9 +223,16 @@ impl FieldMap {
 
     fn get(&self, key: &str) -> Option<&DynValue> {
         if self.entries.len() <= 8 {
-            return self.entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v);
+            return self
+                .entries
+                .iter()
+                .find(|(k, _)| &**k == key)
+                .map(|(_, v)| v);
         }
-        let i = self.entries.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        let i = self
+            .entries
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()?;
         Some(&self.entries[i].1)
     }
 }

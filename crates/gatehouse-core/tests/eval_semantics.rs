@@ -393,11 +393,26 @@ fn user_agent_and_ip_are_looked_up_like_fields() {
         json!({}),
         conds,
     );
-    let e = eval(&snap, Kind::Gate, "no_os", json!({"userID": "x", "userAgent": ""}));
+    let e = eval(
+        &snap,
+        Kind::Gate,
+        "no_os",
+        json!({"userID": "x", "userAgent": ""}),
+    );
     assert_eq!((e.bool_value, e.rule_id), (true, "r_null"));
     let ff = "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0";
-    let e = eval(&snap, Kind::Gate, "firefox", json!({"custom": {"useragent": ff}}));
+    let e = eval(
+        &snap,
+        Kind::Gate,
+        "firefox",
+        json!({"custom": {"useragent": ff}}),
+    );
     assert_eq!((e.bool_value, e.rule_id), (true, "r_ff"));
-    let e = eval(&snap, Kind::Gate, "firefox", json!({"privateAttributes": {"userAgent": ff}}));
+    let e = eval(
+        &snap,
+        Kind::Gate,
+        "firefox",
+        json!({"privateAttributes": {"userAgent": ff}}),
+    );
     assert!(e.bool_value);
 }

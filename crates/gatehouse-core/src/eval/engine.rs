@@ -365,7 +365,8 @@ impl<'s, 'a> Ctx<'s, 'a> {
                     return Ok(LeftValue::Ref(v));
                 }
                 let env = self.env.environment;
-                match env.and_then(|e| e.get(&*key.raw).or_else(|| e.get(&*key.lower))) {
+                let lower = key.lower.as_deref().unwrap_or(&key.raw);
+                match env.and_then(|e| e.get(&*key.raw).or_else(|| e.get(lower))) {
                     Some(v) => LeftValue::Temp(v.clone()),
                     None => LeftValue::Ref(null),
                 }
@@ -402,9 +403,9 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 }
             }
             Left::CurrentTime => LeftValue::Temp(DynValue::int_only(self.env.now_ms)),
-            Left::UserBucket(salt) => {
+            Left::UserBucket(prefix) => {
                 let unit = user.unit_id_str(&cond.id_type);
-                let bucket = eval_hash(&[salt, unit]) % 1000;
+                let bucket = prefix.hash(unit) % 1000;
                 LeftValue::Temp(DynValue::from_json(&Value::from(bucket)))
             }
             Left::UnitId => LeftValue::Ref(user.unit_id(&cond.id_type).unwrap_or(null)),
@@ -603,9 +604,16 @@ impl<'s, 'a> Ctx<'s, 'a> {
         self.w = Work::default();
     }
 
-    /// dcs-semantics §4.2.
-    fn passes_percentage(&self, rule: &Rule, spec: &Spec) -> bool {
-        self.passes_percentage_salted(rule, &spec.salt)
+    /// dcs-semantics §4.2, with the rule's precomputed salt prefix.
+    fn passes_percentage(&self, rule: &Rule, _spec: &Spec) -> bool {
+        if rule.pass_percentage == 100.0 {
+            return true;
+        }
+        if rule.pass_percentage == 0.0 {
+            return false;
+        }
+        let hash = rule.hash_prefix.hash(self.user.unit_id_str(&rule.id_type));
+        ((hash % 10000) as f64) < rule.pass_percentage * 100.0
     }
 
     fn passes_percentage_salted(&self, rule: &Rule, spec_salt: &str) -> bool {

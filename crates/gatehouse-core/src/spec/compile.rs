@@ -3,8 +3,10 @@
 use super::raw::{RawCondition, RawPayload, RawRule, RawSpec};
 use super::Mapping;
 use super::{
-    Condition, ConditionKind, FieldKey, IdType, Left, Rule, Snapshot, Spec, TopField, UaField,
+    Condition, ConditionKind, FieldKey, IdType, Left, NameMap, Rule, Snapshot, Spec, TopField,
+    UaField,
 };
+use crate::hash::PrefixHash;
 use crate::ops::{Comparison, Operator};
 use crate::value::DynValue;
 use crate::Error;
@@ -55,9 +57,9 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         &mut warnings,
     );
 
-    let mut gates = HashMap::new();
-    let mut configs = HashMap::new();
-    let mut layers = HashMap::new();
+    let mut gates = NameMap::default();
+    let mut configs = NameMap::default();
+    let mut layers = NameMap::default();
     for (i, (name, _, table)) in raw_specs.iter().enumerate() {
         let map = match table {
             Table::Gate => &mut gates,
@@ -96,7 +98,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
                         .map(|r| {
                             let rule = override_rules
                                 .get(&r.rule_name)
-                                .map(|raw| compile_rule(raw.clone(), &cond_index, &configs));
+                                .map(|raw| compile_rule(raw.clone(), "", &cond_index, &configs));
                             (r.start_time.unwrap_or(0), rule)
                         })
                         .collect(),
@@ -172,12 +174,12 @@ fn compile_spec(
     name: String,
     raw: RawSpec,
     cond_index: &HashMap<&str, u32>,
-    configs: &HashMap<Box<str>, u32>,
+    configs: &NameMap,
 ) -> Spec {
     let rules = raw
         .rules
         .into_iter()
-        .map(|r| compile_rule(r, cond_index, configs))
+        .map(|r| compile_rule(r, &raw.salt, cond_index, configs))
         .collect();
     Spec {
         name: name.into(),
@@ -197,16 +199,21 @@ fn compile_spec(
     }
 }
 
+/// `spec_salt` is the salt of the spec the rule belongs to (config-mapping
+/// rules are hashed with another spec's salt and get `""`: unused).
 fn compile_rule(
     raw: RawRule,
+    spec_salt: &str,
     cond_index: &HashMap<&str, u32>,
-    configs: &HashMap<Box<str>, u32>,
+    configs: &NameMap,
 ) -> Rule {
     let config_delegate = raw
         .config_delegate
         .and_then(|d| configs.get(d.as_str()).map(|&i| (Box::<str>::from(d), i)));
+    let salt = raw.salt.unwrap_or_else(|| raw.id.clone());
     Rule {
-        salt: raw.salt.unwrap_or_else(|| raw.id.clone()).into(),
+        hash_prefix: PrefixHash::new(&[spec_salt, &salt]),
+        salt: salt.into(),
         id: raw.id.into(),
         pass_percentage: raw.pass_percentage,
         return_bool: raw.return_value != Value::Bool(false),
@@ -224,11 +231,7 @@ fn compile_rule(
     }
 }
 
-fn compile_condition(
-    raw: &RawCondition,
-    gates: &HashMap<Box<str>, u32>,
-    configs: &HashMap<Box<str>, u32>,
-) -> Condition {
+fn compile_condition(raw: &RawCondition, gates: &NameMap, configs: &NameMap) -> Condition {
     let id_type = IdType::new(&raw.id_type);
     let target = raw.target_value.as_ref().unwrap_or(&Value::Null);
     let field = || raw.field.as_deref().map(field_key);
@@ -253,14 +256,10 @@ fn compile_condition(
         "ua_based" => Left::UserAgent(field(), raw.field.as_deref().and_then(ua_field)),
         "ip_based" => Left::Ip(field(), raw.field.as_deref() == Some("country")),
         "current_time" => Left::CurrentTime,
-        "user_bucket" => Left::UserBucket(
-            raw.additional_values
-                .as_ref()
-                .and_then(|m| m.get("salt"))
-                .map(|s| s.as_str())
-                .unwrap_or("")
-                .into(),
-        ),
+        "user_bucket" => {
+            let salt = raw.additional_values.as_ref().and_then(|m| m.get("salt"));
+            Left::UserBucket(PrefixHash::new(&[salt.map_or("", String::as_str)]))
+        }
         "unit_id" => Left::UnitId,
         "target_app" => Left::TargetApp,
         "experiment_group" => {
@@ -310,8 +309,8 @@ fn field_key(raw: &str) -> FieldKey {
         _ => None,
     };
     FieldKey {
+        lower: (lower != raw).then(|| lower.into()),
         raw: raw.into(),
-        lower: lower.into(),
         top,
         alias,
     }

@@ -9,10 +9,15 @@
 mod compile;
 mod raw;
 
+use crate::hash::PrefixHash;
 use crate::ops::Comparison;
 use crate::value::DynValue;
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// Name → index maps, with a fast non-cryptographic hasher (names come
+/// from the trusted spec payload).
+pub(crate) type NameMap = HashMap<Box<str>, u32, rustc_hash::FxBuildHasher>;
 
 pub use compile::parse_specs;
 
@@ -52,10 +57,10 @@ pub struct Snapshot {
     pub(crate) null: DynValue,
     pub(crate) specs: Vec<Spec>,
     pub(crate) conditions: Vec<Condition>,
-    pub(crate) gates: HashMap<Box<str>, u32>,
+    pub(crate) gates: NameMap,
     /// `dynamic_configs`, experiments included.
-    pub(crate) configs: HashMap<Box<str>, u32>,
-    pub(crate) layers: HashMap<Box<str>, u32>,
+    pub(crate) configs: NameMap,
+    pub(crate) layers: NameMap,
     pub(crate) warnings: Vec<String>,
     /// Server-side config mappings by spec name (any table).
     pub(crate) mappings: HashMap<Box<str>, Vec<Mapping>>,
@@ -163,6 +168,8 @@ pub(crate) struct Rule {
     pub id: Box<str>,
     /// `salt` if present (even empty), else `id`.
     pub salt: Box<str>,
+    /// `spec salt . rule salt .` absorbed (the rule's own spec's salt).
+    pub hash_prefix: PrefixHash,
     pub pass_percentage: f64,
     pub return_value: Value,
     /// `returnValue` is not literally `false`.
@@ -217,7 +224,8 @@ pub(crate) enum Left {
     /// The flag: the field is exactly `country`, so the IP table may answer.
     Ip(Option<FieldKey>, bool),
     CurrentTime,
-    UserBucket(Box<str>),
+    /// `user_bucket`: `salt .` absorbed.
+    UserBucket(PrefixHash),
     UnitId,
     TargetApp,
     ExperimentGroup(Option<u32>),
@@ -235,7 +243,8 @@ pub(crate) enum UaField {
 #[derive(Debug)]
 pub(crate) struct FieldKey {
     pub raw: Box<str>,
-    pub lower: Box<str>,
+    /// `raw` lowercased; `None` when equal to `raw` (one lookup suffices).
+    pub lower: Option<Box<str>>,
     /// The top-level field that `lower` names, if any.
     pub top: Option<TopField>,
     /// The alias (`user_id`, `app_version`, `user_agent`), if any.
