@@ -416,3 +416,21 @@ fn user_agent_and_ip_are_looked_up_like_fields() {
     );
     assert!(e.bool_value);
 }
+
+#[test]
+fn experiment_group_cycle_resolves_to_no_group() {
+    // Experiment E's only rule asks for E's own group. Evaluating E resolves
+    // the condition by evaluating E again, whose condition finds E already on
+    // the resolution path: no group (delta D4), so `any ["g"]` is false at
+    // both levels and E falls through to "default".
+    let exp = json!({"type": "dynamic_config", "salt": "s", "defaultValue": {"v": 0},
+        "enabled": true, "idType": "userID", "entity": "experiment", "isActive": true,
+        "rules": [{"name": "r", "id": "r_self", "passPercentage": 100.0, "conditions": ["self"],
+                   "returnValue": {"v": 1}, "idType": "userID", "groupName": "g"}]});
+    let conds = json!({"self": {"type": "experiment_group", "field": "E", "operator": "any",
+                                "targetValue": ["g"], "idType": "userID"}});
+    let snap = payload(json!({}), json!({"E": exp}), json!({}), conds);
+    let e = eval(&snap, Kind::Experiment, "E", json!({"userID": "1"}));
+    assert_eq!(e.outcome, Outcome::Recognized);
+    assert_eq!((e.rule_id, e.group_name), ("default", None));
+}
