@@ -1,6 +1,8 @@
 //! `gatehouse bench`: evaluation throughput with exposure logging off.
 //!
-//! Each thread runs the same loop over (user, entity) pairs: call `i` uses
+//! Gates are measured through `check_gate` (the value only, as a check
+//! with exposure logging off needs), other kinds through `evaluate` (the
+//! full result). Each thread runs the same loop over (user, entity) pairs: call `i` uses
 //! user `(i + offset) % users` and entity `i % entities`, where `offset`
 //! differs per thread so that threads do not walk in lockstep. Every run is
 //! timed per thread; the medians over runs are printed as one JSON line per
@@ -9,7 +11,7 @@
 use crate::args::Flags;
 use crate::CliError;
 use gatehouse_core::report::{canonical, environment_map, now_ms};
-use gatehouse_core::{evaluate, parse_specs, EvalEnv, Kind, Snapshot, User};
+use gatehouse_core::{check_gate, evaluate, parse_specs, EvalEnv, Kind, Snapshot, User};
 use serde_json::json;
 use std::hint::black_box;
 use std::sync::Barrier;
@@ -106,7 +108,11 @@ fn run_once(
                     for i in 0..calls {
                         let user = &users[(i + offset) % users.len()];
                         let name = names[i % names.len()];
-                        black_box(evaluate(snapshot, user, kind, name, env).bool_value);
+                        if kind == Kind::Gate {
+                            black_box(check_gate(snapshot, user, name, env));
+                        } else {
+                            black_box(evaluate(snapshot, user, kind, name, env));
+                        }
                     }
                     start.elapsed().as_nanos() as f64
                 })

@@ -44,6 +44,7 @@
 //!   `1.-1.0.0` and `+1.0.0.0`, and so on; all of those have no country here.
 //!   For well-formed input the answers are the reference's.
 
+use crate::value::DynValue;
 use crate::Error;
 
 /// Number of /24 blocks in the IPv4 space: every table must end exactly here.
@@ -57,6 +58,9 @@ pub struct CountryTable {
     block_ends: Vec<u32>,
     /// ASCII country code of each range (`--` = no country).
     codes: Vec<[u8; 2]>,
+    /// Each distinct code as an evaluation value, sorted by code, so that a
+    /// lookup during evaluation allocates nothing.
+    values: Vec<([u8; 2], DynValue)>,
 }
 
 /// A cursor over the table bytes that reports where it ran out.
@@ -165,7 +169,18 @@ impl CountryTable {
                 bytes.len()
             )));
         }
-        Ok(CountryTable { block_ends, codes })
+        let mut distinct: Vec<[u8; 2]> = codes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let values = distinct
+            .into_iter()
+            .map(|c| (c, DynValue::from_string(&String::from_utf8_lossy(&c))))
+            .collect();
+        Ok(CountryTable {
+            block_ends,
+            codes,
+            values,
+        })
     }
 
     /// Number of range records.
@@ -188,6 +203,18 @@ impl CountryTable {
         // Codes are checked to be ASCII at parse time, so this always succeeds.
         let code = std::str::from_utf8(code).ok()?;
         (code != "--").then_some(code)
+    }
+}
+
+impl CountryTable {
+    /// [`CountryTable::lookup`] as an evaluation value.
+    pub(crate) fn lookup_value(&self, ip: &str) -> Option<&DynValue> {
+        let code = self.lookup(ip)?.as_bytes();
+        let i = self
+            .values
+            .binary_search_by(|(c, _)| c.as_slice().cmp(code))
+            .ok()?;
+        Some(&self.values[i].1)
     }
 }
 

@@ -46,7 +46,7 @@ pub mod value;
 
 pub use error::Error;
 
-pub use eval::{evaluate, EvalEnv, Evaluation, Outcome, SecondaryExposure};
+pub use eval::{check_gate, evaluate, EvalEnv, Evaluation, Outcome, SecondaryExposure};
 pub use idlist::{IdList, IdLists};
 pub use spec::{parse_specs, Kind, Snapshot};
 pub use user::User;

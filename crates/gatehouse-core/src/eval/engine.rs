@@ -6,6 +6,7 @@ use crate::spec::{Condition, ConditionKind, Kind, Left, Rule, Snapshot, Spec};
 use crate::user::User;
 use crate::value::DynValue;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 /// Nested gate (and experiment-group) evaluations allowed on one path.
 const MAX_ISOLATED_DEPTH: u16 = 64;
@@ -16,8 +17,15 @@ const MAX_NESTED: u16 = 300;
 /// reference builds them all and hangs). Documented in docs/CONFORMANCE.md.
 pub(crate) const MAX_EXPOSURES: usize = 10_000;
 
-/// Append to an exposure list, up to [`MAX_EXPOSURES`].
-fn add_exposures<'s>(list: &mut Vec<SecondaryExposure<'s>>, more: &[SecondaryExposure<'s>]) {
+/// Append to an exposure list, up to [`MAX_EXPOSURES`] (nothing when skipped).
+fn add_exposures<'s>(
+    mode: Exposures,
+    list: &mut Vec<SecondaryExposure<'s>>,
+    more: &[SecondaryExposure<'s>],
+) {
+    if mode == Exposures::Skip {
+        return;
+    }
     let room = MAX_EXPOSURES.saturating_sub(list.len());
     list.extend_from_slice(&more[..more.len().min(room)]);
 }
@@ -103,6 +111,7 @@ impl<'s> Memo<'s> {
 
 struct Ctx<'s, 'a> {
     snap: &'s Snapshot,
+    exposures: Exposures,
     user: &'a User,
     env: &'a EvalEnv<'a>,
     w: Work<'s>,
@@ -110,7 +119,7 @@ struct Ctx<'s, 'a> {
     nested: u16,
     isolated: u16,
     /// Nested gates evaluated in this call. Few per call, so a vector.
-    memo: Vec<Memo<'s>>,
+    memo: SmallVec<[Memo<'s>; 4]>,
     /// The deepest isolated level reached so far (for memo heights).
     peak: u16,
     /// Experiments whose group is being resolved on the current path.
@@ -123,21 +132,32 @@ enum Found {
     No,
 }
 
+/// Whether an evaluation records secondary exposures. Nothing but the
+/// exposure lists depends on them, so a caller that only needs the value
+/// (a `check_gate` with exposure logging off) skips building them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Exposures {
+    Record,
+    Skip,
+}
+
 pub(super) fn evaluate<'s>(
     snap: &'s Snapshot,
     user: &User,
     kind: Kind,
     name: &str,
     env: &EvalEnv<'_>,
+    exposures: Exposures,
 ) -> Evaluation<'s> {
     let mut ctx = Ctx {
         snap,
         user,
         env,
+        exposures,
         w: Work::default(),
         nested: 0,
         isolated: 0,
-        memo: Vec::new(),
+        memo: SmallVec::new(),
         peak: 0,
         group_path: Vec::new(),
     };
@@ -396,17 +416,17 @@ impl<'s, 'a> Ctx<'s, 'a> {
                         }
                         LeftValue::Ref(null)
                     }
-                    Some(table) => match table.lookup(ip) {
-                        Some(code) => LeftValue::Temp(DynValue::from_json(&Value::from(code))),
-                        None => LeftValue::Ref(null),
-                    },
+                    Some(table) => LeftValue::Ref(table.lookup_value(ip).unwrap_or(null)),
                 }
             }
             Left::CurrentTime => LeftValue::Temp(DynValue::int_only(self.env.now_ms)),
             Left::UserBucket(prefix) => {
                 let unit = user.unit_id_str(&cond.id_type);
                 let bucket = prefix.hash(unit) % 1000;
-                LeftValue::Temp(DynValue::from_json(&Value::from(bucket)))
+                match self.snap.buckets.get(bucket as usize) {
+                    Some(v) => LeftValue::Ref(v),
+                    None => LeftValue::Temp(DynValue::from_json(&Value::from(bucket))),
+                }
             }
             Left::UnitId => LeftValue::Ref(user.unit_id(&cond.id_type).unwrap_or(null)),
             Left::TargetApp => LeftValue::Ref(&self.snap.app_id),
@@ -452,7 +472,11 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 let m = &self.memo[i];
                 self.w.bool_value = m.value;
                 self.w.rule_id = m.rule_id;
-                add_exposures(&mut self.w.secondary_exposures, &m.exposures);
+                add_exposures(
+                    self.exposures,
+                    &mut self.w.secondary_exposures,
+                    &m.exposures,
+                );
                 self.w.id_list_source = m.source.or(self.w.id_list_source);
                 self.finish_nested_gate(name, false, invert);
                 return Ok(());
@@ -483,7 +507,11 @@ impl<'s, 'a> Ctx<'s, 'a> {
         self.w.id_list_source = m.source.or(self.w.id_list_source);
         if m.unsupported {
             // The child's own entry is not recorded and the parent's bool stays.
-            add_exposures(&mut self.w.secondary_exposures, &m.exposures);
+            add_exposures(
+                self.exposures,
+                &mut self.w.secondary_exposures,
+                &m.exposures,
+            );
             self.w.analytical |= m.analytical;
             self.w.unsupported = true;
             return Ok(());
@@ -493,7 +521,11 @@ impl<'s, 'a> Ctx<'s, 'a> {
         if m.override_config_name.is_some() {
             self.w.override_config_name = m.override_config_name;
         }
-        add_exposures(&mut self.w.secondary_exposures, &m.exposures);
+        add_exposures(
+            self.exposures,
+            &mut self.w.secondary_exposures,
+            &m.exposures,
+        );
         let analytical = m.analytical;
         self.finish_nested_gate(name, analytical, invert);
         Ok(())
@@ -509,7 +541,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 gate_value: self.w.bool_value,
                 rule_id,
             };
-            add_exposures(&mut self.w.secondary_exposures, &[own]);
+            add_exposures(self.exposures, &mut self.w.secondary_exposures, &[own]);
         }
         if invert {
             self.w.bool_value = !self.w.bool_value;

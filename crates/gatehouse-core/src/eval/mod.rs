@@ -149,5 +149,19 @@ pub fn evaluate<'s>(
     name: &str,
     env: &EvalEnv<'_>,
 ) -> Evaluation<'s> {
-    engine::evaluate(snapshot, user, kind, name, env)
+    engine::evaluate(snapshot, user, kind, name, env, engine::Exposures::Record)
+}
+
+/// A gate's value alone: the same evaluation as [`evaluate`] without
+/// building secondary exposures, for callers that log no exposure.
+pub fn check_gate(snapshot: &Snapshot, user: &User, name: &str, env: &EvalEnv<'_>) -> bool {
+    engine::evaluate(
+        snapshot,
+        user,
+        Kind::Gate,
+        name,
+        env,
+        engine::Exposures::Skip,
+    )
+    .bool_value
 }

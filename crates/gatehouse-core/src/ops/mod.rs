@@ -46,8 +46,8 @@ mod tests;
 
 use crate::value::{parse_timestamp, DynValue};
 use fancy_regex::Regex;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use version::Version;
 
@@ -471,7 +471,8 @@ struct Keyed {
 /// original)`, where a later element replaces an earlier one with the same
 /// lowercase (QUIRK §2.2). Returned in index order.
 fn keyed_array(items: &[Value]) -> Vec<Keyed> {
-    let mut by_lower: HashMap<String, (usize, String)> = HashMap::with_capacity(items.len());
+    let mut by_lower: HashMap<String, (usize, String)> =
+        HashMap::with_capacity_and_hasher(items.len(), Default::default());
     for (index, v) in items.iter().enumerate() {
         let original = element_string(v);
         by_lower.insert(original.to_lowercase(), (index, original));

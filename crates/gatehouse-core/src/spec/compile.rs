@@ -77,6 +77,10 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         .enumerate()
         .map(|(i, k)| Ok((k.as_str(), index(i)?)))
         .collect::<Result<_, Error>>()?;
+    let has_buckets = raw
+        .condition_map
+        .values()
+        .any(|c| c.condition_type == "user_bucket");
     let conditions = cond_keys
         .iter()
         .map(|k| compile_condition(&raw.condition_map[*k], &gates, &configs))
@@ -123,6 +127,13 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
             .map(DynValue::from_json)
             .unwrap_or_default(),
         null: DynValue::null(),
+        buckets: if has_buckets {
+            (0..1000u64)
+                .map(|b| DynValue::from_json(&Value::from(b)))
+                .collect()
+        } else {
+            Vec::new()
+        },
         specs,
         conditions,
         gates,

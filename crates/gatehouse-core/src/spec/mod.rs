@@ -55,6 +55,9 @@ pub struct Snapshot {
     pub(crate) app_id: DynValue,
     /// The empty value, lent out for absent fields.
     pub(crate) null: DynValue,
+    /// `user_bucket` values 0..1000, built at load only when some condition
+    /// needs them, so that a bucket costs no allocation per evaluation.
+    pub(crate) buckets: Vec<DynValue>,
     pub(crate) specs: Vec<Spec>,
     pub(crate) conditions: Vec<Condition>,
     pub(crate) gates: NameMap,
