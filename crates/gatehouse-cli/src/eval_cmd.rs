@@ -164,7 +164,7 @@ fn load_id_lists(specs: &[&str]) -> Result<IdLists, CliError> {
             .ok_or_else(|| CliError::Usage(format!("`--id-list {spec}`: expected NAME=FILE")))?;
         lists
             .entry(name.to_owned())
-            .or_insert_with(IdList::new)
+            .or_default()
             .apply(&read(path)?);
     }
     Ok(lists)

@@ -27,19 +27,20 @@ impl IdList {
             if line.len() <= 1 {
                 continue;
             }
-            let (sign, rest) = line.split_at(1);
+            // Non-empty: lines of length <= 1 were skipped above.
+            let (add, rest) = match line.as_bytes()[0] {
+                b'+' => (true, &line.as_bytes()[1..]),
+                b'-' => (false, &line.as_bytes()[1..]),
+                _ => continue,
+            };
             let mut key = [0u8; 8];
-            for (dst, src) in key.iter_mut().zip(rest.bytes()) {
-                *dst = src;
+            for (dst, src) in key.iter_mut().zip(rest) {
+                *dst = *src;
             }
-            match sign {
-                "+" => {
-                    self.keys.insert(key);
-                }
-                "-" => {
-                    self.keys.remove(&key);
-                }
-                _ => {}
+            if add {
+                self.keys.insert(key);
+            } else {
+                self.keys.remove(&key);
             }
         }
     }
@@ -82,7 +83,7 @@ mod tests {
     #[test]
     fn add_remove_and_skip() {
         // Keys from dcs-semantics §8: marcos_1 → 34jaY4Sb, 123 → pmWkWSBC.
-        let list = IdList::parse("+34jaY4Sb\n+pmWkWSBC\n\n+\n x\n-pmWkWSBC\n*Q1Wha2PJ\n");
+        let list = IdList::parse("+34jaY4Sb\n+pmWkWSBC\n\n+\n x\n-pmWkWSBC\n*Q1Wha2PJ\né\n🗻🗻\n");
         assert!(list.contains_unit_id("marcos_1"));
         assert!(!list.contains_unit_id("123"));
         assert!(!list.contains_unit_id("a_user"));

@@ -119,8 +119,8 @@ impl User {
             };
         }
         self.custom_ids
-            .get(&*id_type.raw)
-            .or_else(|| self.custom_ids.get(&*id_type.lower))
+            .get(&id_type.raw)
+            .or_else(|| self.custom_ids.get(&id_type.lower))
     }
 
     /// The unit id's string facet, `""` when absent (used for hashing).
