@@ -25,36 +25,115 @@ pub fn eval_hash(parts: &[&str]) -> u64 {
 /// [`eval_hash`] with every part but the last absorbed ahead of time.
 ///
 /// Built at spec load for each rule (`spec salt . rule salt .`) and each
-/// `user_bucket` condition (`salt .`), so that an evaluation hashes only the
-/// unit id: SHA-256 blocks filled by the salts are never processed again.
+/// `user_bucket` condition (`salt .`). The complete 64-byte blocks of the
+/// prefix are compressed once; an evaluation copies the 32-byte state and
+/// compresses only the tail, the unit id and the padding (usually one block),
+/// on the stack, with no hasher object to clone.
 #[derive(Clone)]
-pub struct PrefixHash(Sha256);
+pub struct PrefixHash {
+    state: [u32; 8],
+    tail: [u8; 64],
+    tail_len: usize,
+    prefix_len: u64,
+}
+
+const SHA256_INIT: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
+    sha2::compress256(state, &[(*block).into()]);
+}
 
 impl PrefixHash {
     /// Absorb `parts`, each followed by `.`.
     pub fn new(parts: &[&str]) -> PrefixHash {
-        let mut h = Sha256::new();
+        let mut bytes = Vec::new();
         for p in parts {
-            h.update(p.as_bytes());
-            h.update(b".");
+            bytes.extend_from_slice(p.as_bytes());
+            bytes.push(b'.');
         }
-        PrefixHash(h)
+        let mut state = SHA256_INIT;
+        let mut chunks = bytes.chunks_exact(64);
+        for chunk in &mut chunks {
+            let mut block = [0u8; 64];
+            block.copy_from_slice(chunk);
+            compress(&mut state, &block);
+        }
+        let rest = chunks.remainder();
+        let mut tail = [0u8; 64];
+        tail[..rest.len()].copy_from_slice(rest);
+        PrefixHash { state, tail, tail_len: rest.len(), prefix_len: bytes.len() as u64 }
     }
 
     /// `eval_hash(parts ++ [last])`.
     pub fn hash(&self, last: &str) -> u64 {
-        let mut h = self.0.clone();
-        h.update(last.as_bytes());
-        let out = h.finalize();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&out[..8]);
-        u64::from_be_bytes(first)
+        let mut state = self.state;
+        let mut block = self.tail;
+        let mut n = self.tail_len;
+        for &b in last.as_bytes() {
+            block[n] = b;
+            n += 1;
+            if n == 64 {
+                compress(&mut state, &block);
+                n = 0;
+            }
+        }
+        let bits = (self.prefix_len + last.len() as u64).wrapping_mul(8);
+        block[n] = 0x80;
+        block[n + 1..].fill(0);
+        if n + 1 > 56 {
+            compress(&mut state, &block);
+            block = [0u8; 64];
+        }
+        block[56..].copy_from_slice(&bits.to_be_bytes());
+        compress(&mut state, &block);
+        (u64::from(state[0]) << 32) | u64::from(state[1])
     }
 }
 
 impl std::fmt::Debug for PrefixHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PrefixHash")
+    }
+}
+
+/// A fast non-cryptographic hash of a map key (field names, id types).
+/// Field names come from specs; user maps are tiny, so collisions cost at
+/// most one extra string comparison.
+pub(crate) fn key_hash(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// A string with its [`key_hash`] computed once.
+#[derive(Debug, Clone)]
+pub(crate) struct Key {
+    pub text: Box<str>,
+    pub hash: u64,
+}
+
+impl Key {
+    pub(crate) fn new(text: &str) -> Key {
+        Key { hash: key_hash(text), text: text.into() }
+    }
+}
+
+/// A borrowed key: text and hash.
+pub(crate) type KeyRef<'k> = (&'k str, u64);
+
+impl Key {
+    pub(crate) fn as_ref(&self) -> KeyRef<'_> {
+        (&self.text, self.hash)
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
     }
 }
 
@@ -129,6 +208,21 @@ mod tests {
         let p = PrefixHash::new(&[&long, "b"]);
         assert_eq!(p.hash("unit"), eval_hash(&[&long, "b", "unit"]));
         assert_eq!(PrefixHash::new(&[]).hash("blargh"), 0x0AC33512D18E20D5);
+        assert_eq!(PrefixHash::new(&[]).hash(""), 0xE3B0C44298FC1C14);
+    }
+
+    #[test]
+    fn prefix_hash_matches_across_block_boundaries() {
+        // Every split of prefix and unit length around the 55/56/64-byte
+        // padding and block edges, against the plain hasher.
+        for prefix in 0..140 {
+            for unit in [0, 1, 7, 8, 9, 55, 56, 57, 63, 64, 65, 120, 200] {
+                let p = "p".repeat(prefix);
+                let u = "ü".repeat(unit / 2) + &"u".repeat(unit % 2);
+                let expected = eval_hash(&[&p, &u]);
+                assert_eq!(PrefixHash::new(&[&p]).hash(&u), expected, "{prefix} {unit}");
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::spec::{FieldKey, IdType, TopField, UaField};
 use crate::ua::{parse_user_agent, UserAgentInfo, MAX_USER_AGENT_LEN};
+use crate::hash::{key_hash, Key, KeyRef};
 use crate::value::DynValue;
 use crate::Error;
 use serde_json::{Map, Value};
@@ -79,13 +80,14 @@ impl User {
 
     /// `user_field` lookup (dcs-semantics §6.2).
     pub(crate) fn field(&self, key: &FieldKey) -> Option<&DynValue> {
-        self.lookup(&key.raw, key.lower.as_deref(), key.top, key.alias)
+        let lower = key.lower.as_ref().map(Key::as_ref);
+        self.lookup(key.raw.as_ref(), lower, key.top, key.alias)
     }
 
     fn lookup(
         &self,
-        raw: &str,
-        lower: Option<&str>,
+        raw: KeyRef<'_>,
+        lower: Option<KeyRef<'_>>,
         top: Option<TopField>,
         alias: Option<TopField>,
     ) -> Option<&DynValue> {
@@ -105,8 +107,8 @@ impl User {
     }
 
     /// The user's own `statsigEnvironment[field]` (exact key).
-    pub(crate) fn environment_field(&self, raw: &str) -> Option<&DynValue> {
-        self.environment.as_ref()?.get(raw)
+    pub(crate) fn environment_field(&self, raw: &Key) -> Option<&DynValue> {
+        self.environment.as_ref()?.get(raw.as_ref())
     }
 
     /// The unit id for an id type (dcs-semantics §6.3).
@@ -118,9 +120,8 @@ impl User {
                 Some(&self.user_id)
             };
         }
-        self.custom_ids
-            .get(&id_type.raw)
-            .or_else(|| self.custom_ids.get(&id_type.lower))
+        let lower = id_type.lower.as_ref().map(Key::as_ref);
+        lookup2(&self.custom_ids, id_type.raw.as_ref(), lower)
     }
 
     /// The unit id's string facet, `""` when absent (used for hashing).
@@ -133,7 +134,7 @@ impl User {
     /// The IP for country lookups: the `user_field` lookup of `ip`, so a
     /// `custom.ip` counts when the top-level one is empty, as in the reference.
     pub(crate) fn ip_str(&self) -> Option<&str> {
-        self.lookup("ip", None, Some(TopField::Ip), None)?
+        self.lookup(("ip", key_hash("ip")), None, Some(TopField::Ip), None)?
             .string_facet()
     }
 
@@ -143,13 +144,10 @@ impl User {
     pub(crate) fn ua_field(&self, field: UaField) -> Option<&DynValue> {
         let parsed = self.ua.get_or_init(|| {
             // The `user_field` lookup of `userAgent`, as in the reference.
+            let raw = ("userAgent", key_hash("userAgent"));
+            let lower = ("useragent", key_hash("useragent"));
             let ua = self
-                .lookup(
-                    "userAgent",
-                    Some("useragent"),
-                    Some(TopField::UserAgent),
-                    None,
-                )?
+                .lookup(raw, Some(lower), Some(TopField::UserAgent), None)?
                 .string_facet()?;
             if ua.len() > MAX_USER_AGENT_LEN {
                 return None;
@@ -170,7 +168,11 @@ impl User {
     }
 }
 
-fn lookup2<'u>(map: &'u FieldMap, raw: &str, lower: Option<&str>) -> Option<&'u DynValue> {
+fn lookup2<'u>(
+    map: &'u FieldMap,
+    raw: KeyRef<'_>,
+    lower: Option<KeyRef<'_>>,
+) -> Option<&'u DynValue> {
     if map.is_empty() {
         return None;
     }
@@ -181,9 +183,7 @@ fn map_field(obj: &Map<String, Value>, key: &str) -> Result<Option<FieldMap>, Er
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(FieldMap::new(
-            m.iter()
-                .map(|(k, v)| (Box::<str>::from(k.as_str()), DynValue::from_json(v)))
-                .collect(),
+            m.iter().map(|(k, v)| (Key::new(k), DynValue::from_json(v))).collect(),
         ))),
         Some(other) => Err(Error::user(
             key,
@@ -203,17 +203,17 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// A user's small string-keyed map (customIDs, custom, …). Users carry a
-/// handful of keys, so a sorted vector beats hashing: short maps are scanned,
-/// longer ones binary-searched.
+/// A user's small string-keyed map (customIDs, custom, …), probed with keys
+/// whose hash was computed at spec load: entries are sorted by hash, so a
+/// probe compares `u64`s and touches a string only on a hash match.
 #[derive(Debug, Default)]
 struct FieldMap {
-    entries: Vec<(Box<str>, DynValue)>,
+    entries: Vec<(Key, DynValue)>,
 }
 
 impl FieldMap {
-    fn new(mut entries: Vec<(Box<str>, DynValue)>) -> FieldMap {
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    fn new(mut entries: Vec<(Key, DynValue)>) -> FieldMap {
+        entries.sort_unstable_by_key(|(k, _)| k.hash);
         FieldMap { entries }
     }
 
@@ -221,18 +221,16 @@ impl FieldMap {
         self.entries.is_empty()
     }
 
-    fn get(&self, key: &str) -> Option<&DynValue> {
-        if self.entries.len() <= 8 {
-            return self
-                .entries
-                .iter()
-                .find(|(k, _)| &**k == key)
-                .map(|(_, v)| v);
-        }
-        let i = self
-            .entries
-            .binary_search_by(|(k, _)| (**k).cmp(key))
-            .ok()?;
-        Some(&self.entries[i].1)
+    fn get(&self, (text, hash): KeyRef<'_>) -> Option<&DynValue> {
+        let start = if self.entries.len() <= 8 {
+            0
+        } else {
+            self.entries.partition_point(|(k, _)| k.hash < hash)
+        };
+        self.entries[start..]
+            .iter()
+            .take_while(|(k, _)| k.hash <= hash)
+            .find(|(k, _)| k.hash == hash && &*k.text == text)
+            .map(|(_, v)| v)
     }
 }

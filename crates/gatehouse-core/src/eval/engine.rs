@@ -385,9 +385,9 @@ impl<'s, 'a> Ctx<'s, 'a> {
                     return Ok(LeftValue::Ref(v));
                 }
                 let env = self.env.environment;
-                let lower = key.lower.as_deref().unwrap_or(&key.raw);
+                let lower: &str = key.lower.as_deref().unwrap_or(&key.raw);
                 match env.and_then(|e| e.get(&*key.raw).or_else(|| e.get(lower))) {
-                    Some(v) => LeftValue::Temp(v.clone()),
+                    Some(v) => LeftValue::Ref(v),
                     None => LeftValue::Ref(null),
                 }
             }

@@ -6,7 +6,7 @@ use super::{
     Condition, ConditionKind, FieldKey, IdType, Left, NameMap, Rule, Snapshot, Spec, TopField,
     UaField,
 };
-use crate::hash::PrefixHash;
+use crate::hash::{Key, PrefixHash};
 use crate::ops::{Comparison, Operator};
 use crate::value::DynValue;
 use crate::Error;
@@ -320,8 +320,8 @@ fn field_key(raw: &str) -> FieldKey {
         _ => None,
     };
     FieldKey {
-        lower: (lower != raw).then(|| lower.into()),
-        raw: raw.into(),
+        lower: (lower != raw).then(|| Key::new(&lower)),
+        raw: Key::new(raw),
         top,
         alias,
     }

@@ -9,7 +9,7 @@
 mod compile;
 mod raw;
 
-use crate::hash::PrefixHash;
+use crate::hash::{Key, PrefixHash};
 use crate::ops::Comparison;
 use crate::value::DynValue;
 use serde_json::Value;
@@ -131,8 +131,9 @@ impl Snapshot {
 /// A unit-id type with its lowercase form precomputed (dcs-semantics §6.3).
 #[derive(Debug, Clone)]
 pub(crate) struct IdType {
-    pub raw: Box<str>,
-    pub lower: Box<str>,
+    pub raw: Key,
+    /// `raw` lowercased; `None` when equal to `raw`.
+    pub lower: Option<Key>,
     pub is_user_id: bool,
 }
 
@@ -141,8 +142,8 @@ impl IdType {
         let lower = raw.to_lowercase();
         IdType {
             is_user_id: lower == "userid",
-            raw: raw.into(),
-            lower: lower.into(),
+            lower: (lower != raw).then(|| Key::new(&lower)),
+            raw: Key::new(raw),
         }
     }
 }
@@ -245,9 +246,9 @@ pub(crate) enum UaField {
 /// A user field name with everything its lookup needs (dcs-semantics §6.2).
 #[derive(Debug)]
 pub(crate) struct FieldKey {
-    pub raw: Box<str>,
+    pub raw: Key,
     /// `raw` lowercased; `None` when equal to `raw` (one lookup suffices).
-    pub lower: Option<Box<str>>,
+    pub lower: Option<Key>,
     /// The top-level field that `lower` names, if any.
     pub top: Option<TopField>,
     /// The alias (`user_id`, `app_version`, `user_agent`), if any.
