@@ -34,6 +34,7 @@ pub mod diff;
 pub mod fixtures;
 pub mod oracle;
 pub mod plan;
+pub mod specgen;
 pub mod users;
 
 use serde_json::{Map, Value};

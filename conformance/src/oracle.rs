@@ -121,6 +121,71 @@ fn oracle_report_blocking(
     result
 }
 
+/// A live reference instance set up like [`oracle_report`]'s (for benchmarks that call the
+/// reference directly). Call [`OracleInstance::shutdown`] when done.
+pub struct OracleInstance {
+    statsig: Arc<Statsig>,
+    runtime: &'static tokio::runtime::Runtime,
+    token: String,
+}
+
+impl OracleInstance {
+    /// The initialized reference instance.
+    pub fn statsig(&self) -> &Arc<Statsig> {
+        &self.statsig
+    }
+
+    /// Shuts the instance down (blocking; not from inside a tokio runtime).
+    pub fn shutdown(self) {
+        if let Err(e) = self
+            .runtime
+            .block_on(self.statsig.shutdown_with_timeout(SHUTDOWN_TIMEOUT))
+        {
+            eprintln!("gatehouse-oracle: warning: reference shutdown: {e}");
+        }
+        network().unregister(&self.token);
+    }
+}
+
+/// Creates and initializes a reference instance with [`oracle_report`]'s options (specs through
+/// the bootstrap adapter, no-op event logger, country table waited for, `opts`' ID lists).
+/// Blocking; not from inside a tokio runtime.
+pub fn oracle_instance(specs_json: &str, opts: &OracleOptions) -> Result<OracleInstance, String> {
+    oracle_instance_with(specs_json, opts, |o| o)
+}
+
+/// [`oracle_instance`] with `tweak` applied to the `StatsigOptions` before the instance is
+/// created (e.g. to swap the specs adapter or disable the country lookup).
+pub fn oracle_instance_with(
+    specs_json: &str,
+    opts: &OracleOptions,
+    tweak: impl FnOnce(StatsigOptions) -> StatsigOptions,
+) -> Result<OracleInstance, String> {
+    let id_lists = validate_id_lists(&opts.id_lists)?;
+    let runtime = runtime()?;
+    let _context = runtime.enter();
+    let token = network().register(id_lists);
+    let options = tweak(statsig_options(specs_json, opts, &token));
+    let instance = OracleInstance {
+        statsig: Arc::new(Statsig::new(SDK_KEY, Some(Arc::new(options)))),
+        runtime,
+        token,
+    };
+    let failure = match runtime.block_on(instance.statsig.initialize_with_details()) {
+        Err(e) => Some(format!("the reference failed to initialize: {e}")),
+        Ok(details) => details
+            .failure_details
+            .map(|f| format!("the reference rejected the specs: {}", f.reason)),
+    };
+    match failure {
+        None => Ok(instance),
+        Some(message) => {
+            instance.shutdown();
+            Err(message)
+        }
+    }
+}
+
 /// Builds a reference user from the reference's user JSON (`StatsigUserData`'s serde shape:
 /// `userID`, `customIDs`, `email`, `ip`, `userAgent`, `country`, `locale`, `appVersion`,
 /// `custom`, `privateAttributes`, `statsigEnvironment`; unknown keys ignored; every value any

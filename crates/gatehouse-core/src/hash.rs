@@ -63,7 +63,12 @@ impl PrefixHash {
         let rest = chunks.remainder();
         let mut tail = [0u8; 64];
         tail[..rest.len()].copy_from_slice(rest);
-        PrefixHash { state, tail, tail_len: rest.len(), prefix_len: bytes.len() as u64 }
+        PrefixHash {
+            state,
+            tail,
+            tail_len: rest.len(),
+            prefix_len: bytes.len() as u64,
+        }
     }
 
     /// `eval_hash(parts ++ [last])`.
@@ -117,7 +122,10 @@ pub(crate) struct Key {
 
 impl Key {
     pub(crate) fn new(text: &str) -> Key {
-        Key { hash: key_hash(text), text: text.into() }
+        Key {
+            hash: key_hash(text),
+            text: text.into(),
+        }
     }
 }
 

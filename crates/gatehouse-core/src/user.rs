@@ -1,9 +1,9 @@
 //! Users (dcs-semantics §6): parsed once, with every field's facets
 //! precomputed, then evaluated against any number of specs.
 
+use crate::hash::{key_hash, Key, KeyRef};
 use crate::spec::{FieldKey, IdType, TopField, UaField};
 use crate::ua::{parse_user_agent, UserAgentInfo, MAX_USER_AGENT_LEN};
-use crate::hash::{key_hash, Key, KeyRef};
 use crate::value::DynValue;
 use crate::Error;
 use serde_json::{Map, Value};
@@ -183,7 +183,9 @@ fn map_field(obj: &Map<String, Value>, key: &str) -> Result<Option<FieldMap>, Er
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(FieldMap::new(
-            m.iter().map(|(k, v)| (Key::new(k), DynValue::from_json(v))).collect(),
+            m.iter()
+                .map(|(k, v)| (Key::new(k), DynValue::from_json(v)))
+                .collect(),
         ))),
         Some(other) => Err(Error::user(
             key,

@@ -136,7 +136,7 @@ enum Found {
 /// exposure lists depends on them, so a caller that only needs the value
 /// (a `check_gate` with exposure logging off) skips building them.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Exposures {
+enum Exposures {
     Record,
     Skip,
 }
@@ -147,8 +147,27 @@ pub(super) fn evaluate<'s>(
     kind: Kind,
     name: &str,
     env: &EvalEnv<'_>,
-    exposures: Exposures,
 ) -> Evaluation<'s> {
+    let (outcome, w) = run(snap, user, kind, name, env, Exposures::Record);
+    finish(kind, outcome, w)
+}
+
+/// The value of a gate without exposure bookkeeping or a result object.
+pub(super) fn gate_value(snap: &Snapshot, user: &User, name: &str, env: &EvalEnv<'_>) -> bool {
+    match run(snap, user, Kind::Gate, name, env, Exposures::Skip) {
+        (Outcome::DepthExceeded, _) => false,
+        (_, w) => w.bool_value,
+    }
+}
+
+fn run<'s>(
+    snap: &'s Snapshot,
+    user: &User,
+    kind: Kind,
+    name: &str,
+    env: &EvalEnv<'_>,
+    exposures: Exposures,
+) -> (Outcome, Work<'s>) {
     let mut ctx = Ctx {
         snap,
         user,
@@ -168,7 +187,7 @@ pub(super) fn evaluate<'s>(
         Ok(Found::Yes) if ctx.w.unsupported => Outcome::Unsupported,
         Ok(Found::Yes) => Outcome::Recognized,
     };
-    finish(kind, outcome, ctx.w)
+    (outcome, ctx.w)
 }
 
 fn finish(kind: Kind, outcome: Outcome, w: Work<'_>) -> Evaluation<'_> {
@@ -268,10 +287,10 @@ impl<'s, 'a> Ctx<'s, 'a> {
             let w = &mut self.w;
             if pass {
                 w.bool_value = rule.return_bool;
-                w.json_value = Some(JsonValue::Borrowed(&rule.return_value));
+                w.json_value = Some(JsonValue::Borrowed(&*rule.return_value));
             } else {
                 w.bool_value = spec.default_bool;
-                w.json_value = Some(JsonValue::Borrowed(&spec.default_value));
+                w.json_value = Some(JsonValue::Borrowed(&*spec.default_value));
             }
             w.rule_id = Some(&rule.id);
             w.group_name = rule.group_name.as_deref();
@@ -283,7 +302,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
 
         let w = &mut self.w;
         w.bool_value = spec.default_bool;
-        w.json_value = Some(JsonValue::Borrowed(&spec.default_value));
+        w.json_value = Some(JsonValue::Borrowed(&*spec.default_value));
         w.rule_id = Some(if spec.enabled { "default" } else { "disabled" });
         self.finalize(spec, None);
         Ok(Found::Yes)
@@ -722,7 +741,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
         w.config_delegate = delegate;
         w.group_name = group;
         w.rule_id = Some(rule_id);
-        w.json_value = Some(JsonValue::Owned(value));
+        w.json_value = Some(JsonValue::Owned(Box::new(value)));
         w.is_experiment_group = is_group;
         w.is_experiment_active = spec.is_active.unwrap_or(false);
         w.explicit_parameters = explicit;

@@ -92,7 +92,8 @@ pub struct Evaluation<'s> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum JsonValue<'s> {
     Borrowed(&'s Value),
-    Owned(Map<String, Value>),
+    /// Boxed: built values are rare, and a small result moves cheaply.
+    Owned(Box<Map<String, Value>>),
 }
 
 impl JsonValue<'_> {
@@ -149,19 +150,11 @@ pub fn evaluate<'s>(
     name: &str,
     env: &EvalEnv<'_>,
 ) -> Evaluation<'s> {
-    engine::evaluate(snapshot, user, kind, name, env, engine::Exposures::Record)
+    engine::evaluate(snapshot, user, kind, name, env)
 }
 
 /// A gate's value alone: the same evaluation as [`evaluate`] without
 /// building secondary exposures, for callers that log no exposure.
 pub fn check_gate(snapshot: &Snapshot, user: &User, name: &str, env: &EvalEnv<'_>) -> bool {
-    engine::evaluate(
-        snapshot,
-        user,
-        Kind::Gate,
-        name,
-        env,
-        engine::Exposures::Skip,
-    )
-    .bool_value
+    engine::gate_value(snapshot, user, name, env)
 }

@@ -1,6 +1,6 @@
 //! Payload text → [`Snapshot`].
 
-use super::raw::{RawCondition, RawPayload, RawRule, RawSpec};
+use super::raw::{RawCondition, RawPayload, RawRule, RawSpec, RawTable};
 use super::Mapping;
 use super::{
     Condition, ConditionKind, FieldKey, IdType, Left, NameMap, Rule, Snapshot, Spec, TopField,
@@ -10,8 +10,10 @@ use crate::hash::{Key, PrefixHash};
 use crate::ops::{Comparison, Operator};
 use crate::value::DynValue;
 use crate::Error;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Parse and compile a dcs-v2 payload.
 ///
@@ -86,6 +88,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         .map(|k| compile_condition(&raw.condition_map[*k], &gates, &configs))
         .collect();
 
+    let mut values = Interner::default();
     let override_rules = raw.override_rules.unwrap_or_default();
     let mappings = raw
         .overrides
@@ -100,9 +103,9 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
                         .rules
                         .into_iter()
                         .map(|r| {
-                            let rule = override_rules
-                                .get(&r.rule_name)
-                                .map(|raw| compile_rule(raw.clone(), "", &cond_index, &configs));
+                            let rule = override_rules.get(&r.rule_name).map(|raw| {
+                                compile_rule(raw.clone(), "", &cond_index, &configs, &mut values)
+                            });
                             (r.start_time.unwrap_or(0), rule)
                         })
                         .collect(),
@@ -114,7 +117,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
 
     let specs = raw_specs
         .into_iter()
-        .map(|(name, spec, _)| compile_spec(name, spec, &cond_index, &configs))
+        .map(|(name, spec, _)| compile_spec(name, spec, &cond_index, &configs, &mut values))
         .collect();
 
     Ok(Snapshot {
@@ -156,14 +159,15 @@ fn index(i: usize) -> Result<u32, Error> {
 }
 
 fn collect(
-    table: &Map<String, Value>,
+    table: &RawTable,
     table_name: &str,
     kind: Table,
     out: &mut Vec<(String, RawSpec, Table)>,
     warnings: &mut Vec<String>,
 ) {
     for (name, value) in table {
-        match serde_path_to_error::deserialize::<_, RawSpec>(value) {
+        let mut de = serde_json::Deserializer::from_str(value.get());
+        match serde_path_to_error::deserialize::<_, RawSpec>(&mut de) {
             Ok(spec) => out.push((name.clone(), spec, kind)),
             Err(e) => {
                 let path = e.path().to_string();
@@ -181,22 +185,44 @@ fn collect(
     }
 }
 
+/// Parses each distinct value text once and shares the result: real
+/// payloads repeat large config values across rules and specs.
+#[derive(Default)]
+struct Interner {
+    values: HashMap<Box<str>, Arc<Value>>,
+}
+
+impl Interner {
+    fn get(&mut self, raw: &RawValue) -> Arc<Value> {
+        if let Some(v) = self.values.get(raw.get()) {
+            return Arc::clone(v);
+        }
+        // Invariant: a RawValue holds valid JSON, which always parses to a Value.
+        let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        let value = Arc::new(value);
+        self.values.insert(raw.get().into(), Arc::clone(&value));
+        value
+    }
+}
+
 fn compile_spec(
     name: String,
     raw: RawSpec,
     cond_index: &HashMap<&str, u32>,
     configs: &NameMap,
+    values: &mut Interner,
 ) -> Spec {
     let rules = raw
         .rules
         .into_iter()
-        .map(|r| compile_rule(r, &raw.salt, cond_index, configs))
+        .map(|r| compile_rule(r, &raw.salt, cond_index, configs, values))
         .collect();
+    let default_value = values.get(&raw.default_value);
     Spec {
         name: name.into(),
         salt: raw.salt.into(),
-        default_bool: raw.default_value == Value::Bool(true),
-        default_value: raw.default_value,
+        default_bool: *default_value == Value::Bool(true),
+        default_value,
         enabled: raw.enabled,
         rules,
         id_type: raw.id_type.into(),
@@ -217,7 +243,9 @@ fn compile_rule(
     spec_salt: &str,
     cond_index: &HashMap<&str, u32>,
     configs: &NameMap,
+    values: &mut Interner,
 ) -> Rule {
+    let return_value = values.get(&raw.return_value);
     let config_delegate = raw
         .config_delegate
         .and_then(|d| configs.get(d.as_str()).map(|&i| (Box::<str>::from(d), i)));
@@ -227,8 +255,8 @@ fn compile_rule(
         salt: salt.into(),
         id: raw.id.into(),
         pass_percentage: raw.pass_percentage,
-        return_bool: raw.return_value != Value::Bool(false),
-        return_value: raw.return_value,
+        return_bool: *return_value != Value::Bool(false),
+        return_value,
         conditions: raw
             .conditions
             .iter()

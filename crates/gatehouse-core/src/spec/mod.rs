@@ -14,6 +14,7 @@ use crate::ops::Comparison;
 use crate::value::DynValue;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Name → index maps, with a fast non-cryptographic hasher (names come
 /// from the trusted spec payload).
@@ -152,7 +153,8 @@ impl IdType {
 pub(crate) struct Spec {
     pub name: Box<str>,
     pub salt: Box<str>,
-    pub default_value: Value,
+    /// Shared with every identical value in the payload.
+    pub default_value: Arc<Value>,
     /// `defaultValue` is literally `true`.
     pub default_bool: bool,
     pub enabled: bool,
@@ -175,7 +177,8 @@ pub(crate) struct Rule {
     /// `spec salt . rule salt .` absorbed (the rule's own spec's salt).
     pub hash_prefix: PrefixHash,
     pub pass_percentage: f64,
-    pub return_value: Value,
+    /// Shared with every identical value in the payload.
+    pub return_value: Arc<Value>,
     /// `returnValue` is not literally `false`.
     pub return_bool: bool,
     /// Indices into `Snapshot::conditions`; `None` for a key missing from `condition_map`.

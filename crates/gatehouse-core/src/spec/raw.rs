@@ -2,16 +2,21 @@
 //! structs. Only what evaluation needs is kept; unknown keys are ignored.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 use std::collections::HashMap;
 
+/// One table of specs, each kept as its JSON text until compiled.
+pub(crate) type RawTable = HashMap<String, Box<RawValue>>;
+
 /// Top level. `feature_gates`, `dynamic_configs` and `layer_configs` stay raw
-/// so that one malformed spec can be skipped, as the reference does.
+/// text so that one malformed spec can be skipped, as the reference does,
+/// and so that no JSON tree of the whole payload is ever built.
 #[derive(Deserialize)]
 pub(crate) struct RawPayload {
-    pub feature_gates: Map<String, Value>,
-    pub dynamic_configs: Map<String, Value>,
-    pub layer_configs: Map<String, Value>,
+    pub feature_gates: RawTable,
+    pub dynamic_configs: RawTable,
+    pub layer_configs: RawTable,
     pub condition_map: HashMap<String, RawCondition>,
     #[allow(dead_code)] // required by the reference, informational only
     pub experiment_to_layer: Value,
@@ -50,7 +55,8 @@ pub(crate) struct RawSpec {
     #[serde(rename = "type")]
     pub spec_type: String,
     pub salt: String,
-    pub default_value: Value,
+    /// Kept as text: identical values are parsed once and shared.
+    pub default_value: Box<RawValue>,
     pub enabled: bool,
     pub rules: Vec<RawRule>,
     pub id_type: String,
@@ -75,7 +81,8 @@ pub(crate) struct RawRule {
     #[allow(dead_code)] // required on the wire, unused by evaluation
     pub name: String,
     pub pass_percentage: f64,
-    pub return_value: Value,
+    /// Kept as text: identical values are parsed once and shared.
+    pub return_value: Box<RawValue>,
     pub id: String,
     #[serde(default)]
     pub salt: Option<String>,
