@@ -130,4 +130,7 @@ if [ -n "$sha" ]; then
             "country answers may differ from the reference"
     fi
 fi
-echo "wrote $(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
+abs="$(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
+log "wrote $abs"
+# stdout carries only the path, so `--country-table "$(scripts/get-country-table.sh)"` works.
+echo "$abs"

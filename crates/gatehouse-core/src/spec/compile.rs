@@ -1,11 +1,11 @@
 //! Payload text → [`Snapshot`].
 
 use super::raw::{RawCondition, RawPayload, RawRule, RawSpec, RawTable};
-use super::Mapping;
 use super::{
     Condition, ConditionKind, FieldKey, IdType, Left, NameMap, Rule, Snapshot, Spec, TopField,
     UaField,
 };
+use super::{Kind, Mapping, Skipped};
 use crate::hash::{Key, PrefixHash};
 use crate::ops::{Comparison, Operator};
 use crate::value::DynValue;
@@ -22,6 +22,18 @@ use std::sync::Arc;
 /// malformed spec is skipped and reported in [`Snapshot::warnings`], as the
 /// reference skips it.
 pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
+    // serde would also accept a JSON array of the fields in order; the
+    // payload is an object.
+    if !json.trim_start().starts_with('{') {
+        let found = match json.trim_start().chars().next() {
+            None => "nothing".to_owned(),
+            Some(c) => format!("`{c}`"),
+        };
+        return Err(Error::spec(
+            ".",
+            format!("the payload must be a JSON object, found {found}"),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let raw: RawPayload = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -36,12 +48,14 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
     }
 
     let mut warnings = Vec::new();
+    let mut skipped = Vec::new();
     let mut raw_specs: Vec<(String, RawSpec, Table)> = Vec::new();
     collect(
         &raw.feature_gates,
         "feature_gates",
         Table::Gate,
         &mut raw_specs,
+        &mut skipped,
         &mut warnings,
     );
     collect(
@@ -49,6 +63,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         "dynamic_configs",
         Table::Config,
         &mut raw_specs,
+        &mut skipped,
         &mut warnings,
     );
     collect(
@@ -56,6 +71,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         "layer_configs",
         Table::Layer,
         &mut raw_specs,
+        &mut skipped,
         &mut warnings,
     );
 
@@ -143,6 +159,7 @@ pub fn parse_specs(json: &str) -> Result<Snapshot, Error> {
         configs,
         layers,
         warnings,
+        skipped,
         mappings,
     })
 }
@@ -163,6 +180,7 @@ fn collect(
     table_name: &str,
     kind: Table,
     out: &mut Vec<(String, RawSpec, Table)>,
+    skipped: &mut Vec<Skipped>,
     warnings: &mut Vec<String>,
 ) {
     for (name, value) in table {
@@ -180,6 +198,23 @@ fn collect(
                     "skipped spec at `{table_name}.{name}{path}`: {}",
                     e.into_inner()
                 ));
+                // The name stays listed (it evaluates as unrecognized, as in
+                // the reference), under the entity it claims, if any.
+                let entity = serde_json::from_str::<Value>(value.get())
+                    .ok()
+                    .and_then(|v| v.get("entity")?.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let kind = match kind {
+                    Table::Gate => Kind::Gate,
+                    Table::Layer => Kind::Layer,
+                    Table::Config if entity == "experiment" => Kind::Experiment,
+                    Table::Config => Kind::Config,
+                };
+                skipped.push(Skipped {
+                    kind,
+                    name: name.as_str().into(),
+                    entity: entity.into(),
+                });
             }
         }
     }

@@ -66,8 +66,19 @@ pub struct Snapshot {
     pub(crate) configs: NameMap,
     pub(crate) layers: NameMap,
     pub(crate) warnings: Vec<String>,
+    /// Specs that failed to parse: listed by [`Snapshot::names`], never found.
+    pub(crate) skipped: Vec<Skipped>,
     /// Server-side config mappings by spec name (any table).
     pub(crate) mappings: HashMap<Box<str>, Vec<Mapping>>,
+}
+
+/// A spec that was skipped while loading.
+#[derive(Debug)]
+pub(crate) struct Skipped {
+    pub kind: Kind,
+    pub name: Box<str>,
+    /// Its `entity` string if it had one, else `""`.
+    pub entity: Box<str>,
 }
 
 /// One config mapping of a spec: when one of its rules passes, the spec is
@@ -97,7 +108,9 @@ impl Snapshot {
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
-    /// Names of every spec of `kind`, sorted by bytes.
+    /// Names of every spec of `kind`, sorted by bytes. Skipped (malformed)
+    /// specs are listed too: evaluating one gives `Unrecognized`, as the
+    /// reference reports them.
     pub fn names(&self, kind: Kind) -> Vec<&str> {
         let mut names: Vec<&str> = match kind {
             Kind::Gate => self.gates.keys().map(|k| &**k).collect(),
@@ -111,13 +124,25 @@ impl Snapshot {
                 .map(|(k, _)| &**k)
                 .collect(),
         };
+        names.extend(
+            self.skipped
+                .iter()
+                .filter(|s| s.kind == kind)
+                .map(|s| &*s.name),
+        );
         names.sort_unstable();
         names
     }
     /// The `entity` string of a spec (`feature_gate`, `segment`, `experiment`, …).
     pub fn entity(&self, kind: Kind, name: &str) -> Option<&str> {
-        self.lookup(kind, name)
-            .map(|i| &*self.specs[i as usize].entity)
+        match self.lookup(kind, name) {
+            Some(i) => Some(&self.specs[i as usize].entity),
+            None => self
+                .skipped
+                .iter()
+                .find(|s| s.kind == kind && &*s.name == name)
+                .map(|s| &*s.entity),
+        }
     }
     pub(crate) fn lookup(&self, kind: Kind, name: &str) -> Option<u32> {
         match kind {
