@@ -7,6 +7,7 @@ use crate::user::User;
 use crate::value::DynValue;
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
+use std::borrow::Cow;
 
 /// Nested gate (and experiment-group) evaluations allowed on one path.
 const MAX_ISOLATED_DEPTH: u16 = 64;
@@ -346,27 +347,13 @@ impl<'s, 'a> Ctx<'s, 'a> {
             // previous condition's result.
             ConditionKind::Unsupported => self.w.unsupported = true,
             ConditionKind::Compare { left, cmp } => {
-                let temp;
-                let value = match self.left(left, cond)? {
-                    LeftValue::Ref(v) => v,
-                    LeftValue::Temp(v) => {
-                        temp = v;
-                        &temp
-                    }
-                };
-                let b = cmp.eval(value);
+                let value = self.left(left, cond)?;
+                let b = cmp.eval(&value);
                 self.w.bool_value = b;
             }
             ConditionKind::IdList { left, list, negate } => {
                 let env = self.env;
-                let temp;
-                let value = match self.left(left, cond)? {
-                    LeftValue::Ref(v) => v,
-                    LeftValue::Temp(v) => {
-                        temp = v;
-                        &temp
-                    }
-                };
+                let value = self.left(left, cond)?;
                 let (consulted, found) = match (list, value.string_facet()) {
                     (Some(list), Some(unit)) => {
                         let key = id_list_key(unit);
@@ -389,28 +376,28 @@ impl<'s, 'a> Ctx<'s, 'a> {
         Ok(())
     }
 
-    fn left<'x>(&'x mut self, left: &'s Left, cond: &'s Condition) -> Step<LeftValue<'x>> {
+    fn left<'x>(&'x mut self, left: &'s Left, cond: &'s Condition) -> Step<Cow<'x, DynValue>> {
         let user: &'x User = self.user;
         let null: &'x DynValue = &self.snap.null;
         Ok(match left {
             Left::User(key) => {
-                LeftValue::Ref(key.as_ref().and_then(|k| user.field(k)).unwrap_or(null))
+                Cow::Borrowed(key.as_ref().and_then(|k| user.field(k)).unwrap_or(null))
             }
             Left::Environment(key) => {
                 let Some(key) = key else {
-                    return Ok(LeftValue::Ref(null));
+                    return Ok(Cow::Borrowed(null));
                 };
                 if let Some(v) = user.environment_field(&key.raw) {
-                    return Ok(LeftValue::Ref(v));
+                    return Ok(Cow::Borrowed(v));
                 }
                 let env = self.env.environment;
                 let lower: &str = key.lower.as_deref().unwrap_or(&key.raw);
                 match env.and_then(|e| e.get(&*key.raw).or_else(|| e.get(lower))) {
-                    Some(v) => LeftValue::Ref(v),
-                    None => LeftValue::Ref(null),
+                    Some(v) => Cow::Borrowed(v),
+                    None => Cow::Borrowed(null),
                 }
             }
-            Left::UserAgent(key, field) => LeftValue::Ref(
+            Left::UserAgent(key, field) => Cow::Borrowed(
                 key.as_ref()
                     .and_then(|k| user.field(k))
                     .or_else(|| field.and_then(|f| user.ua_field(f)))
@@ -418,13 +405,13 @@ impl<'s, 'a> Ctx<'s, 'a> {
             ),
             Left::Ip(key, is_country) => {
                 if let Some(v) = key.as_ref().and_then(|k| user.field(k)) {
-                    return Ok(LeftValue::Ref(v));
+                    return Ok(Cow::Borrowed(v));
                 }
                 if !is_country {
-                    return Ok(LeftValue::Ref(null));
+                    return Ok(Cow::Borrowed(null));
                 }
                 let Some(ip) = user.ip_str() else {
-                    return Ok(LeftValue::Ref(null));
+                    return Ok(Cow::Borrowed(null));
                 };
                 match self.env.country {
                     None => {
@@ -433,25 +420,25 @@ impl<'s, 'a> Ctx<'s, 'a> {
                         if ip.split('.').count() == 4 {
                             self.w.override_reason = Some("CountryLookupNotLoaded");
                         }
-                        LeftValue::Ref(null)
+                        Cow::Borrowed(null)
                     }
-                    Some(table) => LeftValue::Ref(table.lookup_value(ip).unwrap_or(null)),
+                    Some(table) => Cow::Borrowed(table.lookup_value(ip).unwrap_or(null)),
                 }
             }
-            Left::CurrentTime => LeftValue::Temp(DynValue::int_only(self.env.now_ms)),
+            Left::CurrentTime => Cow::Owned(DynValue::int_only(self.env.now_ms)),
             Left::UserBucket(prefix) => {
                 let unit = user.unit_id_str(&cond.id_type);
                 let bucket = prefix.hash(unit) % 1000;
                 match self.snap.buckets.get(bucket as usize) {
-                    Some(v) => LeftValue::Ref(v),
-                    None => LeftValue::Temp(DynValue::from_json(&Value::from(bucket))),
+                    Some(v) => Cow::Borrowed(v),
+                    None => Cow::Owned(DynValue::from_json(&Value::from(bucket))),
                 }
             }
-            Left::UnitId => LeftValue::Ref(user.unit_id(&cond.id_type).unwrap_or(null)),
-            Left::TargetApp => LeftValue::Ref(&self.snap.app_id),
+            Left::UnitId => Cow::Borrowed(user.unit_id(&cond.id_type).unwrap_or(null)),
+            Left::TargetApp => Cow::Borrowed(&self.snap.app_id),
             Left::ExperimentGroup(idx) => match self.experiment_group(*idx)? {
-                Some(group) => LeftValue::Temp(DynValue::from_json(&Value::from(group))),
-                None => LeftValue::Ref(null),
+                Some(group) => Cow::Owned(DynValue::from_json(&Value::from(group))),
+                None => Cow::Borrowed(null),
             },
         })
     }
@@ -766,9 +753,4 @@ fn merge<'s>(
             rule_ids.push((k.clone(), rule_id));
         }
     }
-}
-
-enum LeftValue<'x> {
-    Ref(&'x DynValue),
-    Temp(DynValue),
 }
