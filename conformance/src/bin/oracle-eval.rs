@@ -68,56 +68,69 @@ fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
-/// One user per line; blank lines are only allowed at the end of the file.
-fn parse_users_jsonl(path: &str, text: &str) -> Result<Vec<Value>, String> {
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    lines
-        .iter()
+/// One user per line, with its 0-based line number; blank lines are skipped
+/// but keep their number, as `gatehouse eval` does (`user_index` is the line).
+fn parse_users_jsonl(path: &str, text: &str) -> Result<Vec<(usize, Value)>, String> {
+    text.lines()
         .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
-            if line.trim().is_empty() {
-                return Err(format!("{path}:{}: blank line", i + 1));
-            }
             let user: Value = serde_json::from_str(line)
                 .map_err(|e| format!("{path}:{}: invalid JSON: {e}", i + 1))?;
             if !user.is_object() {
                 return Err(format!("{path}:{}: a user must be a JSON object", i + 1));
             }
-            Ok(user)
+            Ok((i, user))
+        })
+        .collect()
+}
+
+/// Replace each line's `user_index` (a position in the users given to the
+/// oracle) with the user's line number in the file.
+fn renumber(lines: Vec<String>, line_of: &[usize]) -> Result<Vec<String>, String> {
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(&line).map_err(|e| e.to_string())?;
+            let pos = v["user_index"].as_u64().unwrap_or(0) as usize;
+            v["user_index"] = Value::from(line_of.get(pos).copied().unwrap_or(pos));
+            Ok(gatehouse_conformance::canonical(&v))
         })
         .collect()
 }
 
 fn run() -> Result<Vec<String>, (u8, String)> {
+    // Exit codes as `gatehouse eval`: 2 for bad usage, 1 for bad input.
     let usage = |e: String| (2, e);
+    let input = |e: String| (1, e);
     let args = parse_args(std::env::args().skip(1)).map_err(usage)?;
-    let specs = read(&args.specs).map_err(usage)?;
-    let users = match &args.users {
-        None => vec![Value::Object(serde_json::Map::new())],
+    let specs = read(&args.specs).map_err(input)?;
+    let numbered = match &args.users {
+        None => vec![(0, Value::Object(serde_json::Map::new()))],
         Some(UsersArg::File(path)) => {
-            parse_users_jsonl(path, &read(path).map_err(usage)?).map_err(usage)?
+            parse_users_jsonl(path, &read(path).map_err(input)?).map_err(input)?
         }
         Some(UsersArg::Inline(json)) => {
             let user: Value = serde_json::from_str(json)
-                .map_err(|e| usage(format!("--user: invalid JSON: {e}")))?;
+                .map_err(|e| input(format!("--user: invalid JSON: {e}")))?;
             if !user.is_object() {
-                return Err(usage("--user: a user must be a JSON object".to_string()));
+                return Err(input("--user: a user must be a JSON object".to_string()));
             }
-            vec![user]
+            vec![(0, user)]
         }
     };
+    let line_of: Vec<usize> = numbered.iter().map(|(i, _)| *i).collect();
+    let users: Vec<Value> = numbered.into_iter().map(|(_, u)| u).collect();
     let mut id_lists = Vec::new();
     for (name, file) in &args.id_lists {
-        id_lists.push((name.clone(), read(file).map_err(usage)?));
+        id_lists.push((name.clone(), read(file).map_err(input)?));
     }
     let options = OracleOptions {
         environment: args.environment,
         id_lists,
     };
-    oracle_report(&specs, &users, &options).map_err(|e| (1, e))
+    let lines = oracle_report(&specs, &users, &options).map_err(input)?;
+    renumber(lines, &line_of).map_err(input)
 }
 
 fn main() -> ExitCode {
