@@ -3,31 +3,9 @@
 use serde_json::Value;
 
 /// The report kind of an entity, which also decides the reference call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    /// Every entry of `feature_gates` (`get_feature_gate`).
-    Gate,
-    /// Entries of `dynamic_configs` whose `entity` is not `experiment` (`get_dynamic_config`).
-    Config,
-    /// Entries of `dynamic_configs` whose `entity` is `experiment` (`get_experiment`).
-    Experiment,
-    /// Every entry of `layer_configs` (`get_layer`).
-    Layer,
-}
+/// The report kinds, shared with gatehouse (same order and names).
+pub use gatehouse_core::Kind;
 
-impl Kind {
-    /// The `kind` string of a report line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Gate => "gate",
-            Kind::Config => "config",
-            Kind::Experiment => "experiment",
-            Kind::Layer => "layer",
-        }
-    }
-}
-
-/// One entity to evaluate for every user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedEntity {
     pub kind: Kind,
