@@ -26,7 +26,9 @@ pub struct User {
     custom: FieldMap,
     private_attributes: FieldMap,
     environment: Option<FieldMap>,
-    ua: OnceLock<Option<[DynValue; 4]>>,
+    /// Boxed: most evaluations never read it, and inline it would double the
+    /// user's size (and the cache lines a lookup touches).
+    ua: OnceLock<Option<Box<[DynValue; 4]>>>,
 }
 
 impl User {
@@ -158,10 +160,10 @@ impl User {
                 browser_name,
                 browser_version,
             } = parse_user_agent(ua);
-            Some(
+            Some(Box::new(
                 [os_name, os_version, browser_name, browser_version]
-                    .map(|s| DynValue::from_json(&Value::String(s))),
-            )
+                    .map(|s| DynValue::from_string(&s)),
+            ))
         });
         let parsed = parsed.as_ref()?;
         Some(&parsed[field as usize])
