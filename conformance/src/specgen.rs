@@ -28,7 +28,7 @@
 //! Objects nested in arrays are always built with sorted keys (see docs/CONFORMANCE.md,
 //! `preserve_order`).
 
-use crate::users::{generate_users_for_specs, Rng, IPV4_ADDRESSES};
+use crate::users::{generate_users_for_specs, map_entry, Rng, IPV4_ADDRESSES};
 use serde_json::{json, Map, Value};
 
 /// The ID list that generated `in_segment_list` conditions name (the test serves it).
@@ -104,6 +104,22 @@ impl SpecSize {
 // ----------------------------------------------------------------------------- value pools
 
 /// Every operator of dcs-semantics.md §5.2.
+/// The supported condition types (dcs-semantics.md §5.1).
+pub const CONDITION_TYPES: &[&str] = &[
+    "public",
+    "pass_gate",
+    "fail_gate",
+    "user_field",
+    "environment_field",
+    "ua_based",
+    "ip_based",
+    "current_time",
+    "user_bucket",
+    "unit_id",
+    "target_app",
+    "experiment_group",
+];
+
 pub const OPERATORS: &[&str] = &[
     "gt",
     "gte",
@@ -1420,11 +1436,11 @@ fn plant_for_condition(rng: &mut Rng, user: &mut Map<String, Value>, condition: 
             if id_type.eq_ignore_ascii_case("userid") {
                 user.insert("userID".into(), value);
             } else {
-                section(user, "customIDs").insert(id_type.to_string(), value);
+                map_entry(user, "customIDs").insert(id_type.to_string(), value);
             }
         }
         ("environment_field", Some(field)) => {
-            section(user, "statsigEnvironment").insert(field.to_string(), value);
+            map_entry(user, "statsigEnvironment").insert(field.to_string(), value);
         }
         ("user_field" | "ua_based" | "ip_based", Some(field)) => {
             let lower = field.to_lowercase();
@@ -1462,26 +1478,11 @@ fn plant_for_condition(rng: &mut Rng, user: &mut Map<String, Value>, condition: 
                     } else {
                         "custom"
                     };
-                    section(user, name).insert(key, value);
+                    map_entry(user, name).insert(key, value);
                 }
             }
         }
         _ => {}
-    }
-}
-
-/// The object at `user[key]`, created (or replaced, if not an object) on demand.
-fn section<'a>(user: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let slot = user
-        .entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    match slot {
-        Value::Object(map) => map,
-        // Made an object just above.
-        _ => unreachable!("slot is an object"),
     }
 }
 
@@ -1563,21 +1564,8 @@ mod tests {
         for op in OPERATORS {
             assert!(ops.contains(*op), "operator {op} never generated");
         }
-        for t in [
-            "public",
-            "pass_gate",
-            "fail_gate",
-            "user_field",
-            "environment_field",
-            "ua_based",
-            "ip_based",
-            "current_time",
-            "user_bucket",
-            "unit_id",
-            "target_app",
-            "experiment_group",
-        ] {
-            assert!(types.contains(t), "type {t} never generated");
+        for t in CONDITION_TYPES {
+            assert!(types.contains(*t), "type {t} never generated");
         }
     }
 

@@ -662,7 +662,10 @@ fn vary(rng: &mut Rng, value: Value) -> Value {
 }
 
 /// The object at `user[key]`, created (or replaced, if not an object) on demand.
-fn map_entry<'a>(user: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+pub(crate) fn map_entry<'a>(
+    user: &'a mut Map<String, Value>,
+    key: &str,
+) -> &'a mut Map<String, Value> {
     let slot = user
         .entry(key.to_string())
         .or_insert_with(|| Value::Object(Map::new()));

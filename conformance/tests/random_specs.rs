@@ -22,7 +22,8 @@ use gatehouse_conformance::fixtures::country_table;
 use gatehouse_conformance::oracle::{oracle_report, OracleOptions};
 use gatehouse_conformance::plan::entity_plan;
 use gatehouse_conformance::specgen::{
-    id_list_ids, random_payload, users_for_payload, SpecSize, ID_LIST_NAME, OPERATORS,
+    id_list_ids, random_payload, users_for_payload, SpecSize, CONDITION_TYPES, ID_LIST_NAME,
+    OPERATORS,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -34,22 +35,6 @@ use std::time::Instant;
 /// Seeds per default run: sized so the test takes well under 60 s in `--release` on 2 busy
 /// cores (see docs/CONFORMANCE.md, "Random specs").
 const DEFAULT_SEEDS: u64 = 300;
-
-/// The supported condition types (dcs-semantics.md §5.1).
-const CONDITION_TYPES: &[&str] = &[
-    "public",
-    "pass_gate",
-    "fail_gate",
-    "user_field",
-    "environment_field",
-    "ua_based",
-    "ip_based",
-    "current_time",
-    "user_bucket",
-    "unit_id",
-    "target_app",
-    "experiment_group",
-];
 
 fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {

@@ -458,3 +458,34 @@ fn payload_without_updates_is_rejected() {
         .to_string();
     assert!(err.contains("`has_updates`"), "{err}");
 }
+
+#[test]
+fn config_mapping_hands_the_spec_to_its_target() {
+    // dcs-semantics §11.1: a passing mapping rule (pass % 100) answers spec
+    // `old` by evaluating `new`; a rule starting in the far future is skipped.
+    let mut p = json!({
+        "feature_gates": {
+            "old": gate(vec![rule("r_old", 100.0, &["public"], json!(false))]),
+            "new": gate(vec![rule("r_new", 100.0, &["public"], json!(true))]),
+            "later": gate(vec![rule("r_later", 100.0, &["public"], json!(false))]),
+        },
+        "dynamic_configs": {}, "layer_configs": {},
+        "condition_map": {"public": {"type": "public", "idType": "userID"}},
+        "experiment_to_layer": {}, "has_updates": true, "time": 1,
+        "override_rules": {"m": rule("r_map", 100.0, &["public"], json!(true))},
+        "overrides": {
+            "old": [{"new_config_name": "new", "rules": [{"rule_name": "m"}]}],
+            "later": [{"new_config_name": "new", "rules": [{"rule_name": "m", "start_time": 9_000_000_000_000_i64}]}],
+        },
+    });
+    let snap = parse_specs(&p.to_string()).expect("parses");
+    let e = eval(&snap, Kind::Gate, "old", json!({"userID": "1"}));
+    assert_eq!((e.bool_value, e.rule_id), (true, "r_new"));
+    let e = eval(&snap, Kind::Gate, "later", json!({"userID": "1"}));
+    assert_eq!((e.bool_value, e.rule_id), (false, "r_later"));
+    // A mapping rule at 0 % never maps.
+    p["override_rules"]["m"]["passPercentage"] = json!(0.0);
+    let snap = parse_specs(&p.to_string()).expect("parses");
+    let e = eval(&snap, Kind::Gate, "old", json!({"userID": "1"}));
+    assert_eq!(e.rule_id, "r_old");
+}

@@ -284,7 +284,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 self.finalize(spec, None);
                 return Ok(Found::Yes);
             }
-            let pass = self.passes_percentage(rule, spec);
+            let pass = self.passes_percentage(rule, None);
             let w = &mut self.w;
             if pass {
                 w.bool_value = rule.return_bool;
@@ -617,7 +617,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 }
                 let source = self.w.id_list_source;
                 self.reset();
-                if !self.passes_percentage_salted(rule, salt) {
+                if !self.passes_percentage(rule, Some(salt)) {
                     continue;
                 }
                 self.w.override_config_name = Some(&mapping.target);
@@ -642,19 +642,10 @@ impl<'s, 'a> Ctx<'s, 'a> {
         self.w = Work::default();
     }
 
-    /// dcs-semantics §4.2, with the rule's precomputed salt prefix.
-    fn passes_percentage(&self, rule: &Rule, _spec: &Spec) -> bool {
-        if rule.pass_percentage == 100.0 {
-            return true;
-        }
-        if rule.pass_percentage == 0.0 {
-            return false;
-        }
-        let hash = rule.hash_prefix.hash(self.user.unit_id_str(&rule.id_type));
-        ((hash % 10000) as f64) < rule.pass_percentage * 100.0
-    }
-
-    fn passes_percentage_salted(&self, rule: &Rule, spec_salt: &str) -> bool {
+    /// dcs-semantics §4.2. The rule's own spec salt is absorbed in its
+    /// precomputed prefix; a config-mapping rule is hashed with the salt of
+    /// the spec being mapped (`mapped_salt`), known only at evaluation.
+    fn passes_percentage(&self, rule: &Rule, mapped_salt: Option<&str>) -> bool {
         if rule.pass_percentage == 100.0 {
             return true;
         }
@@ -662,7 +653,10 @@ impl<'s, 'a> Ctx<'s, 'a> {
             return false;
         }
         let unit = self.user.unit_id_str(&rule.id_type);
-        let hash = eval_hash(&[spec_salt, &rule.salt, unit]);
+        let hash = match mapped_salt {
+            None => rule.hash_prefix.hash(unit),
+            Some(salt) => eval_hash(&[salt, &rule.salt, unit]),
+        };
         ((hash % 10000) as f64) < rule.pass_percentage * 100.0
     }
 
@@ -689,7 +683,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
                 self.w.undelegated = Some(undelegated);
                 return Ok(Found::Yes);
             }
-            if !self.w.bool_value || !self.passes_percentage(rule, spec) {
+            if !self.w.bool_value || !self.passes_percentage(rule, None) {
                 continue;
             }
             if self.delegate(rule)? {
