@@ -135,6 +135,20 @@ impl OracleInstance {
         &self.statsig
     }
 
+    /// The report of every entity of `specs_json` for `users`, evaluated on
+    /// this instance (with whatever overrides it holds).
+    pub fn report(&self, specs_json: &str, users: &[Value]) -> Result<Vec<String>, String> {
+        let specs: Value =
+            serde_json::from_str(specs_json).map_err(|e| format!("specs: invalid JSON: {e}"))?;
+        let plan = entity_plan(&specs)?;
+        let users = users
+            .iter()
+            .enumerate()
+            .map(|(i, user)| user_from_json(user).map_err(|e| format!("user {i}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        evaluate_all(&self.statsig, &plan, &users)
+    }
+
     /// Shuts the instance down (blocking; not from inside a tokio runtime).
     pub fn shutdown(self) {
         if let Err(e) = self

@@ -62,6 +62,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         country: Some(&country),
         id_lists: Some(&id_lists),
         now_ms: now_ms(),
+        overrides: None,
     };
 
     // The same users for both, built once.

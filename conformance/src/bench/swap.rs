@@ -47,6 +47,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         country: Some(&country),
         id_lists: Some(&id_lists),
         now_ms: now_ms(),
+        overrides: None,
     };
     let users = generate_users_for_specs(&text, args.seed, args.users)
         .iter()

@@ -67,6 +67,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         country: None,
         id_lists: None,
         now_ms: now_ms(),
+        overrides: None,
     };
     for &t in &threads {
         let mut per_call_ns = Vec::new();

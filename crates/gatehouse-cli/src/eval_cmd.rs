@@ -72,6 +72,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         country: country.as_ref(),
         id_lists: Some(&id_lists),
         now_ms: now_ms(),
+        overrides: None,
     };
 
     let names: Vec<(Kind, Vec<&str>)> = kinds.iter().map(|&k| (k, snapshot.names(k))).collect();

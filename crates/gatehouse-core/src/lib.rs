@@ -38,6 +38,7 @@ pub mod eval;
 pub mod hash;
 pub mod idlist;
 pub mod ops;
+pub mod overrides;
 pub mod report;
 pub mod spec;
 pub mod ua;
@@ -48,5 +49,6 @@ pub use error::Error;
 
 pub use eval::{check_gate, evaluate, EvalEnv, Evaluation, Outcome, SecondaryExposure};
 pub use idlist::{IdList, IdLists};
+pub use overrides::{OverrideValue, Overrides};
 pub use spec::{parse_specs, Kind, Snapshot};
 pub use user::User;

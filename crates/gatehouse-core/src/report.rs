@@ -193,25 +193,39 @@ pub fn eval_report(
         country: country.as_ref(),
         id_lists: Some(&lists),
         now_ms: now_ms(),
+        overrides: None,
     };
+    let users = users
+        .iter()
+        .enumerate()
+        .map(|(i, user_json)| {
+            User::from_json(user_json).map_err(|e| match e {
+                Error::User { path, message } => Error::User {
+                    path: format!("[{i}].{path}"),
+                    message,
+                },
+                other => other,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(snapshot_report(&snapshot, &users, &env))
+}
+
+/// The report of every entity of `snapshot` for each of `users`, in the
+/// order of [`eval_report`], under an explicit environment (overrides,
+/// clock, tables).
+pub fn snapshot_report(snapshot: &Snapshot, users: &[User], env: &EvalEnv<'_>) -> Vec<String> {
     let names: Vec<(Kind, Vec<&str>)> = ALL_KINDS.iter().map(|&k| (k, snapshot.names(k))).collect();
     let mut out = Vec::new();
-    for (i, user_json) in users.iter().enumerate() {
-        let user = User::from_json(user_json).map_err(|e| match e {
-            Error::User { path, message } => Error::User {
-                path: format!("[{i}].{path}"),
-                message,
-            },
-            other => other,
-        })?;
+    for (i, user) in users.iter().enumerate() {
         for (kind, names) in &names {
             for name in names {
-                let eval = evaluate(&snapshot, &user, *kind, name, &env);
-                out.push(report_line(&snapshot, i, name, &eval, BOOTSTRAP_SOURCE));
+                let eval = evaluate(snapshot, user, *kind, name, env);
+                out.push(report_line(snapshot, i, name, &eval, BOOTSTRAP_SOURCE));
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Milliseconds since the Unix epoch (0 if the clock is before it).

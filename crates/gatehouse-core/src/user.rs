@@ -126,6 +126,23 @@ impl User {
         lookup2(&self.custom_ids, id_type.raw.as_ref(), lower)
     }
 
+    /// The `userID` as a string (numbers in their string form), if set.
+    pub fn user_id_string(&self) -> Option<&str> {
+        self.user_id.string_facet()
+    }
+
+    /// The custom ID values as strings, ordered by custom ID name.
+    pub fn custom_id_strings(&self) -> impl Iterator<Item = &str> {
+        let mut ids: Vec<(&str, &str)> = self
+            .custom_ids
+            .entries
+            .iter()
+            .filter_map(|(k, v)| Some((&*k.text, v.string_facet()?)))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|(_, v)| v)
+    }
+
     /// The unit id's string facet, `""` when absent (used for hashing).
     pub(crate) fn unit_id_str(&self, id_type: &IdType) -> &str {
         self.unit_id(id_type)

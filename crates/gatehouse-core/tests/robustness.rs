@@ -846,6 +846,7 @@ fn random_env(rng: &mut Rng) -> EvalEnv<'static> {
             country: Some(&f.table),
             id_lists: Some(&f.lists),
             now_ms,
+            overrides: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{EvalEnv, Evaluation, JsonValue, Outcome, SecondaryExposure};
 use crate::hash::{eval_hash, id_list_key};
+use crate::overrides::OverrideValue;
 use crate::spec::{Condition, ConditionKind, Kind, Left, Rule, Snapshot, Spec};
 use crate::user::User;
 use crate::value::DynValue;
@@ -249,6 +250,12 @@ impl<'s, 'a> Ctx<'s, 'a> {
 
     /// dcs-semantics §3.2–§3.4 on the working result.
     fn eval_spec(&mut self, name: &str, idx: Option<u32>, kind: Kind) -> Step<Found> {
+        if let Some(overrides) = self.env.overrides {
+            if let Some(value) = overrides.lookup(kind, name, self.user) {
+                self.apply_override(value, idx);
+                return Ok(Found::Yes);
+            }
+        }
         if !self.snap.mappings.is_empty() && self.config_mapping(name, idx, kind) {
             return Ok(Found::Yes);
         }
@@ -307,6 +314,32 @@ impl<'s, 'a> Ctx<'s, 'a> {
         w.rule_id = Some(if spec.enabled { "default" } else { "disabled" });
         self.finalize(spec, None);
         Ok(Found::Yes)
+    }
+
+    /// A local override answers (dcs-semantics §3.2 step 1, §11.1): the
+    /// value, rule id `override`, no spec fields. Like any finished spec it
+    /// closes one delegation level.
+    fn apply_override(&mut self, value: &OverrideValue, idx: Option<u32>) {
+        let w = &mut self.w;
+        match value {
+            OverrideValue::Gate(b) => w.bool_value = *b,
+            OverrideValue::Value(map) => {
+                w.json_value = Some(JsonValue::Owned(Box::new(map.clone())));
+            }
+            OverrideValue::Group(group) => {
+                let spec = idx.map(|i| &self.snap.specs[i as usize]);
+                w.json_value = spec
+                    .and_then(|s| {
+                        s.rules
+                            .iter()
+                            .find(|r| r.group_name.as_deref() == Some(group.as_str()))
+                    })
+                    .map(|r| JsonValue::Borrowed(&r.return_value));
+            }
+        }
+        w.rule_id = Some("override");
+        w.override_reason = Some("LocalOverride");
+        self.nested = self.nested.saturating_sub(1);
     }
 
     /// dcs-semantics §3.8.

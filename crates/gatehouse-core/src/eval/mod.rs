@@ -13,6 +13,7 @@ mod engine;
 
 use crate::country::CountryTable;
 use crate::idlist::IdLists;
+use crate::overrides::Overrides;
 use crate::spec::{Kind, Snapshot};
 use crate::user::User;
 use crate::value::DynValue;
@@ -31,6 +32,9 @@ pub struct EvalEnv<'a> {
     pub id_lists: Option<&'a IdLists>,
     /// Wall-clock time in ms since the epoch, for `current_time` conditions.
     pub now_ms: i64,
+    /// Local overrides, consulted before every spec (top level, nested
+    /// gates, delegated experiments).
+    pub overrides: Option<&'a Overrides>,
 }
 
 /// How an evaluation ended.
