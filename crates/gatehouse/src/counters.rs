@@ -1,11 +1,40 @@
 //! Monotonic counters, readable at any time without locks.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+const STRIPES: usize = 16;
+
+/// One counter on its own cache line.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Padded(AtomicU64);
+
+/// A counter bumped on every evaluation from many threads: one stripe per
+/// thread slot, so threads do not fight over one cache line.
+#[derive(Debug, Default)]
+pub(crate) struct Striped([Padded; STRIPES]);
+
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+}
+
+impl Striped {
+    fn inc(&self) {
+        let i = SLOT.with(|s| *s);
+        self.0[i].0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sum(&self) -> u64 {
+        self.0.iter().map(|p| p.0.load(Ordering::Relaxed)).sum()
+    }
+}
 
 /// Live counters of one client. Every field only grows.
 #[derive(Debug, Default)]
 pub struct Counters {
-    pub(crate) evaluations: AtomicU64,
+    pub(crate) evaluations: Striped,
     pub(crate) exposures_queued: AtomicU64,
     pub(crate) exposures_deduped: AtomicU64,
     pub(crate) events_queued: AtomicU64,
@@ -54,11 +83,15 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn inc_striped(counter: &Striped) {
+        counter.inc();
+    }
+
     /// Read every counter.
     pub fn snapshot(&self) -> CounterSnapshot {
         let r = |c: &AtomicU64| c.load(Ordering::Relaxed);
         CounterSnapshot {
-            evaluations: r(&self.evaluations),
+            evaluations: self.evaluations.sum(),
             exposures_queued: r(&self.exposures_queued),
             exposures_deduped: r(&self.exposures_deduped),
             events_queued: r(&self.events_queued),

@@ -216,6 +216,7 @@ fn finish(kind: Kind, outcome: Outcome, w: Work<'_>) -> Evaluation<'_> {
             has_seen_analytical_gates: false,
             override_reason: None,
             id_list_source: None,
+            override_config_name: None,
         };
     }
     Evaluation {
@@ -240,6 +241,7 @@ fn finish(kind: Kind, outcome: Outcome, w: Work<'_>) -> Evaluation<'_> {
         has_seen_analytical_gates: w.analytical,
         override_reason: w.override_reason,
         id_list_source: w.id_list_source,
+        override_config_name: w.override_config_name,
     }
 }
 

@@ -90,6 +90,9 @@ pub struct Evaluation<'s> {
     pub override_reason: Option<&'static str>,
     /// `IdListInMemory` when an ID-list condition was consulted.
     pub id_list_source: Option<&'static str>,
+    /// The spec that answered through a server-side config mapping
+    /// (exposure metadata `overrideConfigName`).
+    pub override_config_name: Option<&'s str>,
 }
 
 /// A result value: borrowed from the specs, or built (new layer evaluation).

@@ -1,0 +1,160 @@
+//! Layers: values read one parameter at a time, each read logging that
+//! parameter's exposure (dcs-semantics §9.2).
+
+use crate::client::{now_ms_u64, owned_exposures, Client, Evaluated};
+use crate::exposure::{self, Common, LayerParam};
+use crate::results::{exposures_json, EvaluationDetails, SecondaryExposure};
+use crate::user::User;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// A layer's result. Parameter reads through [`Layer::get`] log exposures.
+pub struct Layer {
+    pub name: String,
+    pub rule_id: String,
+    pub id_type: String,
+    pub group_name: Option<String>,
+    pub allocated_experiment_name: Option<String>,
+    pub is_experiment_active: bool,
+    pub details: EvaluationDetails,
+    values: Map<String, Value>,
+    explicit: Vec<String>,
+    parameter_rule_ids: Option<HashMap<String, String>>,
+    secondary: Vec<SecondaryExposure>,
+    undelegated: Vec<SecondaryExposure>,
+    override_config_name: Option<String>,
+    /// `Some` when parameter reads log exposures.
+    logging: Option<Logging>,
+}
+
+struct Logging {
+    client: Client,
+    user_json: String,
+    identity: u64,
+}
+
+impl Layer {
+    pub(crate) fn new(
+        client: Client,
+        user: &User,
+        name: &str,
+        ev: &Evaluated<'_>,
+        logs: bool,
+    ) -> Layer {
+        let e = &ev.eval;
+        Layer {
+            name: name.to_owned(),
+            rule_id: e.rule_id.to_owned(),
+            id_type: e.id_type.to_owned(),
+            group_name: e.group_name.map(str::to_owned),
+            allocated_experiment_name: e.allocated_experiment_name.map(str::to_owned),
+            is_experiment_active: e.is_experiment_active,
+            details: ev.details(),
+            values: e.value_object(),
+            explicit: e
+                .explicit_parameters
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            parameter_rule_ids: e.parameter_rule_ids.as_ref().map(|ids| {
+                ids.iter()
+                    .map(|(k, v)| (k.clone(), (*v).to_owned()))
+                    .collect()
+            }),
+            secondary: owned_exposures(&e.secondary_exposures),
+            undelegated: e
+                .undelegated_secondary_exposures
+                .as_deref()
+                .map(owned_exposures)
+                .unwrap_or_default(),
+            override_config_name: e.override_config_name.map(str::to_owned),
+            logging: logs.then(|| Logging {
+                client,
+                user_json: user.loggable_json(ev.user_env),
+                identity: user.identity,
+            }),
+        }
+    }
+
+    /// A parameter's value, logging its exposure (once per dedupe window).
+    pub fn get(&self, parameter: &str) -> Option<&Value> {
+        let value = self.values.get(parameter)?;
+        self.log_parameter_exposure(parameter);
+        Some(value)
+    }
+
+    /// A parameter's value without logging an exposure.
+    pub fn get_without_exposure(&self, parameter: &str) -> Option<&Value> {
+        self.values.get(parameter)
+    }
+
+    /// Every value, without logging.
+    pub fn values(&self) -> &Map<String, Value> {
+        &self.values
+    }
+
+    /// Log the exposure of one parameter (as [`Layer::get`] does).
+    pub fn log_parameter_exposure(&self, parameter: &str) {
+        let Some(l) = &self.logging else { return };
+        let is_explicit = self.explicit.iter().any(|p| p == parameter);
+        let rule_id = self
+            .parameter_rule_ids
+            .as_ref()
+            .and_then(|ids| ids.get(parameter))
+            .unwrap_or(&self.rule_id);
+        let allocated = match (&self.allocated_experiment_name, is_explicit) {
+            (Some(a), true) => a.as_str(),
+            _ => "",
+        };
+        let key = exposure::dedupe_key(
+            exposure::LAYER_EXPOSURE,
+            &self.name,
+            rule_id,
+            l.identity,
+            parameter,
+        );
+        l.client.log_exposure(key, || {
+            let common = Common {
+                reason: &self.details.reason,
+                lcut: self.details.lcut,
+                received_at: self.details.received_at,
+                version: self.details.version,
+                override_config_name: self.override_config_name.as_deref(),
+            };
+            let secondary = if is_explicit {
+                &self.secondary
+            } else {
+                &self.undelegated
+            };
+            let param = LayerParam {
+                layer: &self.name,
+                rule_id,
+                parameter,
+                is_explicit,
+                allocated_experiment: allocated,
+            };
+            exposure::layer_exposure(&param, &common, secondary, &l.user_json, now_ms_u64())
+        });
+    }
+
+    /// The layer as JSON (values included, no exposure logged).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "value": self.values,
+            "rule_id": self.rule_id,
+            "id_type": self.id_type,
+            "group_name": self.group_name,
+            "allocated_experiment_name": self.allocated_experiment_name,
+            "is_experiment_active": self.is_experiment_active,
+            "explicit_parameters": self.explicit,
+            "details": {
+                "reason": self.details.reason,
+                "lcut": self.details.lcut,
+                "received_at": self.details.received_at,
+                "version": self.details.version,
+            },
+            "secondary_exposures": exposures_json(&self.secondary),
+            "undelegated_secondary_exposures": exposures_json(&self.undelegated),
+        })
+    }
+}
