@@ -5,20 +5,38 @@
 //! event shape, dcs-semantics §9.2). Building them (and dedupe) is the
 //! client's job; this module only guarantees delivery or a counted drop.
 //!
-//! INTERFACE CONTRACT (implemented by the events helper; keep signatures):
+//! - [`EventLogger`]: the bounded queue and its one background thread
+//!   (`gatehouse-events`): batching, ordered delivery, retries with
+//!   exponential backoff, `flush`, `shutdown`, and counters for every
+//!   event accepted, sent or dropped.
+//! - [`EventSink`]: HTTP (the reference's gzip `log_event` POST), an NDJSON
+//!   file, or a callback.
+//! - [`Dedupe`]: the sharded, bounded exposure-dedupe set the client uses
+//!   before enqueueing exposures.
+//!
+//! Delivery guarantee: each accepted event is delivered once, in arrival
+//! order, or dropped and counted (queue full, retries exhausted, a
+//! non-retryable sink error, shutdown timeout). The one exception is a
+//! retry after an attempt that failed on the client's side although the
+//! server got the request (a timeout, a lost response): that batch may
+//! arrive twice.
 
 mod dedupe;
+mod flusher;
+mod http;
 mod logger;
+mod lru;
+mod queue;
 mod sink;
 
-pub use dedupe::Dedupe;
+pub use dedupe::{Dedupe, SHARDING_MIN_KEYS};
 pub use logger::EventLogger;
-pub use sink::EventSink;
+pub use sink::{BatchCallback, EventSink};
 
 use std::time::Duration;
 
 /// How the event pipeline batches, retries and where it delivers.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct EventOptions {
     /// Where events go.
     pub sink: EventSink,
