@@ -2,10 +2,14 @@
 
 use crate::args::Flags;
 use crate::CliError;
+use gatehouse::events::{EventOptions, EventSink};
+use gatehouse::{Client, IdListSource, Options, SpecSource, User};
 use gatehouse_core::country::CountryTable;
-use gatehouse_core::report::{environment_map, now_ms, report_line, ALL_KINDS, BOOTSTRAP_SOURCE};
-use gatehouse_core::{evaluate, parse_specs, EvalEnv, IdList, IdLists, Kind, User};
+use gatehouse_core::report::ALL_KINDS;
+use gatehouse_core::{IdList, IdLists, Kind};
 use std::io::{BufWriter, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 const EXAMPLE_SPECS: &str = include_str!("../../../examples/specs.json");
 const EXAMPLE_USERS: &str = include_str!("../../../examples/users.jsonl");
@@ -18,21 +22,54 @@ const COUNTRY_ENV: &str = "GATEHOUSE_COUNTRY_TABLE";
 
 const FLAGS: &[&str] = &[
     "specs",
+    "specs-url",
+    "sdk-key",
     "users",
     "user",
     "environment",
     "only",
     "country-table",
     "id-list",
+    "events-file",
+    "events-url",
 ];
+const SWITCHES: &[&str] = &["log-exposures"];
+const SDK_KEY_ENV: &str = "GATEHOUSE_SDK_KEY";
+/// Flushing at the end waits at most this long for the event sink.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(args: &[String]) -> Result<(), CliError> {
-    let flags = Flags::parse(args, FLAGS)?;
+    let flags = Flags::parse_with_switches(args, FLAGS, SWITCHES)?;
     let kinds = parse_kinds(flags.one("only")?)?;
+    let sdk_key = flags
+        .one("sdk-key")?
+        .map(str::to_owned)
+        .or_else(|| std::env::var(SDK_KEY_ENV).ok().filter(|k| !k.is_empty()));
 
-    let (specs_text, specs_name) = match flags.one("specs")? {
-        Some(path) => (read(path)?, path.to_owned()),
-        None => (EXAMPLE_SPECS.to_owned(), "examples/specs.json".to_owned()),
+    let (source, origin, example) = match (flags.one("specs")?, flags.one("specs-url")?) {
+        (Some(_), Some(_)) => {
+            return Err(CliError::Usage(
+                "give either `--specs` or `--specs-url`, not both".into(),
+            ))
+        }
+        (Some(path), None) => (SpecSource::File(path.into()), path.to_owned(), false),
+        (None, Some(url)) => {
+            let key = sdk_key.clone().ok_or_else(|| {
+                CliError::Usage(format!(
+                    "`--specs-url` needs `--sdk-key KEY` (or {SDK_KEY_ENV})"
+                ))
+            })?;
+            let source = SpecSource::Url {
+                url: url.to_owned(),
+                sdk_key: key,
+            };
+            (source, url.to_owned(), false)
+        }
+        (None, None) => (
+            SpecSource::Json(EXAMPLE_SPECS.to_owned()),
+            "examples/specs.json".to_owned(),
+            true,
+        ),
     };
     let users = match (flags.one("users")?, flags.one("user")?) {
         (Some(_), Some(_)) => {
@@ -42,56 +79,118 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         }
         (Some(path), None) => parse_users(&read(path)?, path)?,
         (None, Some(json)) => parse_users(json, "--user")?,
-        (None, None) if flags.one("specs")?.is_none() => {
-            parse_users(EXAMPLE_USERS, "examples/users.jsonl")?
-        }
+        (None, None) if example => parse_users(EXAMPLE_USERS, "examples/users.jsonl")?,
         (None, None) => {
             return Err(CliError::Usage(
-                "`--specs` needs `--users FILE` or `--user JSON`".into(),
+                "`--specs`/`--specs-url` need `--users FILE` or `--user JSON`".into(),
             ))
         }
     };
 
-    let snapshot =
-        parse_specs(&specs_text).map_err(|e| CliError::Failed(format!("{specs_name}: {e}")))?;
-    for warning in snapshot.warnings() {
-        eprintln!("gatehouse: warning: {specs_name}: {warning}");
-    }
-
-    let country = load_country(flags.one("country-table")?)?;
     let mut id_lists = load_id_lists(&flags.all("id-list"))?;
-    if flags.one("specs")?.is_none() && !id_lists.contains_key(EXAMPLE_ID_LIST.0) {
+    if example && !id_lists.contains_key(EXAMPLE_ID_LIST.0) {
         id_lists.insert(
             EXAMPLE_ID_LIST.0.to_owned(),
             IdList::parse(EXAMPLE_ID_LIST.1),
         );
     }
-    let env_map = environment_map(&snapshot, flags.one("environment")?);
-    let env = EvalEnv {
-        environment: env_map.as_ref(),
-        country: country.as_ref(),
-        id_lists: Some(&id_lists),
-        now_ms: now_ms(),
-        overrides: None,
-    };
+    let mut options = Options::from_json(String::new());
+    options.specs = source;
+    options.sync_interval = None;
+    options.init_timeout = Duration::from_secs(10);
+    options.environment = flags.one("environment")?.map(str::to_owned);
+    options.country_table = load_country(flags.one("country-table")?)?.map(Arc::new);
+    options.id_lists = IdListSource::InMemory(Arc::new(id_lists));
+    options.events = event_options(&flags, sdk_key.as_deref())?;
+    let logging = options.events.is_some();
 
-    let names: Vec<(Kind, Vec<&str>)> = kinds.iter().map(|&k| (k, snapshot.names(k))).collect();
+    let client = Client::new(options).map_err(|e| CliError::Failed(e.to_string()))?;
+    client
+        .initialize()
+        .map_err(|e| CliError::Failed(format!("{origin}: {e}")))?;
+    for warning in client.spec_warnings() {
+        eprintln!("gatehouse: warning: {origin}: {warning}");
+    }
+
+    let names: Vec<(Kind, Vec<String>)> =
+        kinds.iter().map(|&k| (k, client.spec_names(k))).collect();
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for (index, user) in &users {
         for (kind, names) in &names {
             for name in names {
-                let eval = evaluate(&snapshot, user, *kind, name, &env);
-                writeln!(
-                    out,
-                    "{}",
-                    report_line(&snapshot, *index, name, &eval, BOOTSTRAP_SOURCE)
-                )?;
+                let line = client
+                    .report_line(user, *index, *kind, name)
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                writeln!(out, "{line}")?;
+                if logging {
+                    client.expose(user, *kind, name);
+                }
             }
         }
     }
     out.flush()?;
+    finish(&client, logging)
+}
+
+/// Flush the events and say what happened to them; a lost event fails the run.
+fn finish(client: &Client, logging: bool) -> Result<(), CliError> {
+    let flushed = client.shutdown(SHUTDOWN_TIMEOUT);
+    if !logging {
+        return Ok(());
+    }
+    let c = client.counters();
+    eprintln!(
+        "gatehouse: exposures: {} logged, {} deduplicated; events: {} sent, {} dropped",
+        c.exposures_queued, c.exposures_deduped, c.events_sent, c.events_dropped
+    );
+    if let Err(e) = flushed {
+        return Err(CliError::Failed(format!("events not delivered: {e}")));
+    }
+    if c.events_dropped > 0 {
+        return Err(CliError::Failed(format!(
+            "{} events could not be delivered",
+            c.events_dropped
+        )));
+    }
     Ok(())
+}
+
+fn event_options(flags: &Flags, sdk_key: Option<&str>) -> Result<Option<EventOptions>, CliError> {
+    let sink = match (flags.one("events-file")?, flags.one("events-url")?) {
+        (Some(_), Some(_)) => {
+            return Err(CliError::Usage(
+                "give either `--events-file` or `--events-url`, not both".into(),
+            ))
+        }
+        (Some(path), None) => Some(EventSink::File(path.into())),
+        (None, Some(url)) => {
+            let key = sdk_key.ok_or_else(|| {
+                CliError::Usage(format!("`--events-url` needs `--sdk-key KEY` (or {SDK_KEY_ENV})"))
+            })?;
+            Some(EventSink::Http {
+                url: url.to_owned(),
+                sdk_key: key.to_owned(),
+            })
+        }
+        (None, None) => None,
+    };
+    match (flags.switch("log-exposures"), sink) {
+        (true, Some(sink)) => {
+            let mut o = EventOptions::new(sink);
+            // A short run: retry quickly rather than wait a minute.
+            o.retry_backoff = Duration::from_millis(200);
+            o.max_backoff = Duration::from_secs(2);
+            Ok(Some(o))
+        }
+        (true, None) => Err(CliError::Usage(
+            "`--log-exposures` needs `--events-file FILE` or `--events-url URL`".into(),
+        )),
+        (false, Some(_)) => Err(CliError::Usage(
+            "`--events-file`/`--events-url` need `--log-exposures`".into(),
+        )),
+        (false, None) => Ok(None),
+    }
 }
 
 fn read(path: &str) -> Result<String, CliError> {

@@ -121,7 +121,7 @@ impl Syncer {
                 match http.fetch(since, checksum.as_deref())? {
                     SpecFetch::NotModified => Ok(Some(Applied::Unchanged)),
                     SpecFetch::Body(text) => {
-                        let origin = http.request_url(0, None);
+                        let origin = http.redacted_url(0, None);
                         inner
                             .store
                             .apply_payload(&text, "Network", &origin, now)
@@ -169,6 +169,7 @@ impl Syncer {
             let Some(inner) = self.inner.upgrade() else {
                 return;
             };
+            inner.store.sweep();
             let now = Instant::now();
             if let (Some(at), Some(every)) = (next_spec, spec_every) {
                 if at <= now {

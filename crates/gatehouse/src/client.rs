@@ -22,8 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The specs every evaluation sees before the first load: none.
-const EMPTY_SPECS: &str =
-    r#"{"has_updates":true,"time":0,"feature_gates":{},"dynamic_configs":{},"layer_configs":{}}"#;
+const EMPTY_SPECS: &str = r#"{"has_updates":true,"time":0,"feature_gates":{},"dynamic_configs":{},"layer_configs":{},"condition_map":{},"experiment_to_layer":{}}"#;
 
 /// A gatehouse client. Cheap to clone (one `Arc`); every method takes
 /// `&self` and may be called from any number of threads at once.
@@ -139,6 +138,10 @@ impl Client {
         let id_result = match &inner.options.id_lists {
             IdListSource::Files(files) if first => crate::sync::load_id_list_files(files)
                 .map(|lists| inner.store.update(|s| s.id_lists = Arc::new(lists))),
+            IdListSource::InMemory(lists) if first => {
+                inner.store.update(|s| s.id_lists = Arc::clone(lists));
+                Ok(())
+            }
             _ => Ok(()),
         };
         let init_source = match &inner.options.specs {
@@ -512,6 +515,16 @@ impl Client {
     /// Every override as JSON (see [`gatehouse_core::Overrides::to_json`]).
     pub fn overrides_json(&self) -> Value {
         self.inner.store.load().overrides.to_json()
+    }
+
+    /// Specs skipped while loading the current payload (JSON path and reason).
+    pub fn spec_warnings(&self) -> Vec<String> {
+        let state = self.inner.store.load();
+        state
+            .specs
+            .as_ref()
+            .map(|s| s.snapshot.warnings().to_vec())
+            .unwrap_or_default()
     }
 
     /// Names of every spec of `kind` in the current specs.

@@ -15,17 +15,26 @@ pub enum Error {
     Io { path: String, message: String },
     /// An HTTP request failed: connection, timeout or a non-success status
     /// (`status` is 0 when no response arrived).
-    Http { url: String, status: u16, message: String },
+    Http {
+        url: String,
+        status: u16,
+        message: String,
+    },
     /// A payload arrived but was not accepted (older `time`, not dcs-v2, …).
     Rejected { source: String, message: String },
     /// The initial spec load did not finish within the initialization timeout.
     InitTimeout { source: String, waited_ms: u64 },
     /// An option is invalid. `option` names it.
-    Options { option: &'static str, message: String },
+    Options {
+        option: &'static str,
+        message: String,
+    },
     /// The event sink failed. `retryable` says whether a retry may help.
     Sink { message: String, retryable: bool },
     /// The client was shut down; the call did nothing.
     ShutDown,
+    /// No specs are loaded yet (before a successful initialize).
+    NotInitialized,
 }
 
 impl From<gatehouse_core::Error> for Error {
@@ -59,6 +68,7 @@ impl fmt::Display for Error {
             Error::Options { option, message } => write!(f, "option `{option}`: {message}"),
             Error::Sink { message, .. } => write!(f, "event sink: {message}"),
             Error::ShutDown => write!(f, "the client has been shut down"),
+            Error::NotInitialized => write!(f, "no specs loaded: initialize the client first"),
         }
     }
 }

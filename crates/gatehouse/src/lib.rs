@@ -39,6 +39,7 @@ pub mod events;
 mod exposure;
 mod layer;
 mod options;
+mod report;
 mod results;
 mod state;
 mod status;

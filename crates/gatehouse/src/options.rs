@@ -27,6 +27,8 @@ pub enum IdListSource {
     None,
     /// Files in the `+id`/`-id` line format, by list name. Read once at initialize.
     Files(Vec<(String, PathBuf)>),
+    /// Lists already in memory (tests, embedding, the CLI's example).
+    InMemory(Arc<gatehouse_core::IdLists>),
     /// A `get_id_lists` manifest URL, polled every `id_list_sync_interval`.
     Manifest { url: String, sdk_key: String },
 }

@@ -46,6 +46,10 @@ pub(crate) struct SyncRecord {
 
 pub(crate) struct Store {
     state: ArcSwap<State>,
+    /// Replaced states that readers may still hold. The writer frees them
+    /// once it holds the last reference, so that a reader never ends up
+    /// dropping (and paying to free) a whole snapshot.
+    retired: Mutex<Vec<Arc<State>>>,
     /// Serializes writers (readers never take it).
     write: Mutex<()>,
     pub record: Mutex<SyncRecord>,
@@ -62,6 +66,7 @@ impl Store {
     pub fn new(tier: Option<String>) -> Store {
         Store {
             state: ArcSwap::from_pointee(State::default()),
+            retired: Mutex::new(Vec::new()),
             write: Mutex::new(()),
             record: Mutex::new(SyncRecord::default()),
             tier,
@@ -83,7 +88,26 @@ impl Store {
         let _w = lock(&self.write);
         let mut next = State::clone(&self.state.load());
         f(&mut next);
-        self.state.store(Arc::new(next));
+        self.swap(next);
+    }
+
+    /// Publish `next`, retiring the current state.
+    fn swap(&self, next: State) {
+        let old = self.state.swap(Arc::new(next));
+        let mut retired = lock(&self.retired);
+        retired.push(old);
+        Store::free_unused(&mut retired);
+    }
+
+    /// Free retired states no reader holds any more.
+    pub fn sweep(&self) {
+        Store::free_unused(&mut lock(&self.retired));
+    }
+
+    fn free_unused(retired: &mut Vec<Arc<State>>) {
+        // A retired state is unreachable from the swap, so a count of 1
+        // (ours) cannot grow again: dropping it here is the last drop.
+        retired.retain(|s| Arc::strong_count(s) > 1);
     }
 
     /// Parse a payload and apply it under the reference's acceptance rules
@@ -131,8 +155,9 @@ impl Store {
             environment_json: tier,
         };
         let mut next = State::clone(&current);
+        drop(current);
         next.specs = Some(Arc::new(specs));
-        self.state.store(Arc::new(next));
+        self.swap(next);
         Ok(Applied::Replaced)
     }
 

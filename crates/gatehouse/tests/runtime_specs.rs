@@ -1,0 +1,285 @@
+//! Spec sync through the client against a real loopback server: swaps
+//! under concurrent evaluation, and every kind of bad payload.
+
+mod common;
+mod support;
+
+use common::{example_specs, example_users, expected_gates, variant};
+use gatehouse::{CallOptions, Client, Error, Options, User};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{Reply, Server};
+
+const KEY: &str = "secret-test-key";
+const NO_LOG: CallOptions = CallOptions {
+    disable_exposure_logging: true,
+};
+
+fn url_client(server: &Server, tweak: impl FnOnce(&mut Options)) -> Client {
+    let mut options = Options::from_url(&format!("{}/v2/download_config_specs", server.url()), KEY);
+    tweak(&mut options);
+    Client::new(options).expect("client")
+}
+
+#[test]
+fn swaps_under_concurrent_evaluation_are_never_torn_and_never_stall() {
+    let specs = example_specs();
+    let users = example_users();
+    const BASE: u64 = 1_000_000;
+    // Payload k has time BASE + k; even k carry variant A, odd k variant B.
+    let filler = 10_000;
+    let payload_a = variant(&specs, 0, false, filler);
+    let payload_b = variant(&specs, 0, true, filler);
+    let expect_a = expected_gates(&payload_a, &users);
+    let expect_b = expected_gates(&payload_b, &users);
+    let differing: usize = expect_a
+        .iter()
+        .zip(&expect_b)
+        .map(|(a, b)| a.iter().filter(|(n, v)| b[*n] != **v).count())
+        .sum();
+    assert!(differing > 100, "variants must differ: {differing}");
+
+    let parse_started = Instant::now();
+    gatehouse_core::parse_specs(&payload_b).expect("parses");
+    let parse_time = parse_started.elapsed();
+
+    let served = Arc::new(AtomicU64::new(0));
+    let server = Server::start();
+    {
+        let served = Arc::clone(&served);
+        let (a, b) = (payload_a.clone(), payload_b.clone());
+        server.set_handler(Arc::new(move |_req| {
+            let k = served.fetch_add(1, Ordering::SeqCst);
+            let text = if k % 2 == 0 { &a } else { &b };
+            let text = text.replacen("\"time\":0", &format!("\"time\":{}", BASE + k), 1);
+            Reply::json(&text)
+        }));
+    }
+    let client = url_client(&server, |o| {
+        o.sync_interval = Some(Duration::from_millis(5));
+    });
+    client.initialize().expect("initialize");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let names: Vec<String> = expect_a[0].keys().cloned().collect();
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            let client = client.clone();
+            let users = users.clone();
+            let names = names.clone();
+            let (ea, eb) = (expect_a.clone(), expect_b.clone());
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let users: Vec<User> = users
+                    .iter()
+                    .map(|u| User::from_json(u).expect("user"))
+                    .collect();
+                let (mut calls, mut seen_a, mut seen_b) = (0u64, 0u64, 0u64);
+                let mut slow = 0u64;
+                let mut i = t;
+                while !stop.load(Ordering::Relaxed) {
+                    let u = i % users.len();
+                    let name = &names[(i / users.len()) % names.len()];
+                    let started = Instant::now();
+                    let gate = client.get_feature_gate_with(&users[u], name, NO_LOG);
+                    if started.elapsed() > parse_time / 2 {
+                        slow += 1;
+                    }
+                    let lcut = gate.details.lcut.expect("lcut");
+                    let expected = if (lcut - BASE) % 2 == 0 {
+                        &ea[u]
+                    } else {
+                        &eb[u]
+                    };
+                    assert_eq!(
+                        (gate.value, gate.rule_id.clone()),
+                        expected[name],
+                        "user {u} gate {name} at lcut {lcut}: a torn or foreign result"
+                    );
+                    if (lcut - BASE) % 2 == 0 {
+                        seen_a += 1;
+                    } else {
+                        seen_b += 1;
+                    }
+                    calls += 1;
+                    i += 3;
+                }
+                (calls, seen_a, seen_b, slow)
+            })
+        })
+        .collect();
+    // Run until several swaps happened (at least 1.5 s, at most 20 s).
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20)
+        && (started.elapsed() < Duration::from_millis(1500)
+            || client.counters().spec_updates_applied < 6)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut slow = 0;
+    let (mut calls, mut seen_a, mut seen_b) = (0, 0, 0);
+    for t in threads {
+        let (c, a, b, m) = t.join().expect("evaluating thread");
+        calls += c;
+        seen_a += a;
+        seen_b += b;
+        slow += m;
+    }
+    let counters = client.counters();
+    client.shutdown(Duration::from_secs(5)).expect("shutdown");
+    assert!(counters.spec_updates_applied >= 6, "{counters:?}");
+    assert_eq!(counters.spec_updates_failed, 0, "{counters:?}");
+    assert!(
+        seen_a > 0 && seen_b > 0,
+        "both variants served: {seen_a} {seen_b}"
+    );
+    assert!(calls > 10_000, "{calls}");
+    // Evaluations never wait for a payload to be parsed. A reader that
+    // blocked during swaps would take up to a parse on nearly every swap in
+    // every thread (3 slow calls per swap); preemption on a busy 2-core
+    // machine makes a few calls that slow whatever the design, at a rate
+    // unrelated to swaps. Fewer slow calls than swaps rules out the first.
+    assert!(
+        parse_time > Duration::from_millis(40),
+        "payload too quick to parse to tell: {parse_time:?}"
+    );
+    let swaps = counters.spec_updates_applied;
+    assert!(
+        slow < swaps,
+        "{slow} calls took over half a parse ({parse_time:?}) in {swaps} swaps"
+    );
+}
+
+#[test]
+fn bad_payloads_keep_the_last_good_specs_and_are_counted() {
+    let specs = example_specs();
+    let good = variant(&specs, 2_000, false, 0);
+    let server = Server::start();
+    let prefix = "/v2/download_config_specs/";
+    server.set(prefix, Reply::json(&good));
+    let client = url_client(&server, |o| {
+        o.sync_interval = None;
+        o.http_timeout = Duration::from_millis(300);
+    });
+    client.initialize().expect("initialize");
+    let user = User::from_json(&example_users()[0]).expect("user");
+    let gate = "dark_mode";
+    let before = client.get_feature_gate_with(&user, gate, NO_LOG);
+    assert_eq!(before.details.lcut, Some(2_000));
+    assert_eq!(before.details.reason, "Network:Recognized");
+
+    let cases: Vec<(&str, Reply)> = vec![
+        ("HTTP 500", Reply::status(500).body("oops")),
+        ("garbage", Reply::json("this is not json")),
+        ("truncated", Reply::json(&good[..good.len() / 2])),
+        ("cut connection", Reply::json(&good).truncate(100)),
+        ("older time", Reply::json(&variant(&specs, 1_000, true, 0))),
+        ("not dcs-v2", Reply::json(r#"{"feature_gates": 5}"#)),
+        ("timeout", Reply::json(&good).delay(Duration::from_secs(2))),
+    ];
+    for (i, (label, reply)) in cases.into_iter().enumerate() {
+        server.set(prefix, reply);
+        let result = client.refresh();
+        assert!(result.is_err(), "{label}: accepted");
+        if label == "older time" {
+            let e = result.as_ref().expect_err("checked");
+            assert!(e.to_string().contains("older"), "{e}");
+        }
+        let status = client.status();
+        assert_eq!(status.counters.spec_updates_failed, i as u64 + 1, "{label}");
+        let err = status.last_error.expect("last error recorded");
+        let shown = result.expect_err("checked above").to_string();
+        assert_eq!(err, shown, "{label}: status shows the latest error");
+        assert!(!err.contains(KEY), "{label}: SDK key leaked: {err}");
+        let after = client.get_feature_gate_with(&user, gate, NO_LOG);
+        assert_eq!(after, before, "{label}: last good specs lost");
+        assert_eq!(status.lcut, Some(2_000), "{label}");
+    }
+
+    // No-change answers are counted as unchanged, not failed.
+    server.set(prefix, Reply::json(r#"{"has_updates": false}"#));
+    client.refresh().expect("no update");
+    server.set(prefix, Reply::status(304));
+    client.refresh().expect("not modified");
+    let c = client.counters();
+    assert_eq!(c.spec_updates_unchanged, 2, "{c:?}");
+
+    // A newer good payload replaces the specs.
+    server.set(prefix, Reply::json(&variant(&specs, 3_000, true, 0)));
+    client.refresh().expect("newer payload");
+    let after = client.get_feature_gate_with(&user, gate, NO_LOG);
+    assert_eq!(after.details.lcut, Some(3_000));
+    let expect_b =
+        &common::expected_gates(&variant(&specs, 3_000, true, 0), &example_users()[..1])[0];
+    assert_eq!((after.value, after.rule_id.clone()), expect_b[gate]);
+    assert_ne!(after.rule_id, before.rule_id, "variant B renames rule ids");
+    // Requests carried the sync query of the specs held at the time.
+    let last = server.requests().pop().expect("requests");
+    assert_eq!(last.query_param("sinceTime"), Some("2000"));
+    assert_eq!(last.header("STATSIG-API-KEY"), Some(KEY));
+    client.shutdown(Duration::from_secs(1)).expect("shutdown");
+}
+
+#[test]
+fn a_client_started_while_the_source_is_down_recovers_by_polling() {
+    let specs = example_specs();
+    let server = Server::start();
+    let prefix = "/v2/download_config_specs/";
+    server.set(prefix, Reply::status(503));
+    let client = url_client(&server, |o| {
+        o.sync_interval = Some(Duration::from_millis(20));
+        o.init_timeout = Duration::from_millis(500);
+    });
+    let err = client.initialize().expect_err("source down");
+    assert!(matches!(err, Error::Http { status: 503, .. }), "{err}");
+    let user = User::from_json(&example_users()[0]).expect("user");
+    let gate = client.get_feature_gate_with(&user, "dark_mode", NO_LOG);
+    assert_eq!(gate.details.reason, "Uninitialized");
+    assert!(!client.status().ready);
+
+    server.set(prefix, Reply::json(&variant(&specs, 5_000, false, 0)));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !client.status().ready && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = client.status();
+    assert!(status.ready, "{status:?}");
+    assert_eq!(status.lcut, Some(5_000));
+    let gate = client.get_feature_gate_with(&user, "dark_mode", NO_LOG);
+    assert_eq!(gate.details.reason, "Network:Recognized");
+    client.shutdown(Duration::from_secs(1)).expect("shutdown");
+}
+
+#[test]
+fn a_spec_file_is_reloaded_when_it_changes() {
+    let specs = example_specs();
+    let dir = std::env::temp_dir().join(format!("gatehouse-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("specs.json");
+    std::fs::write(&path, variant(&specs, 10, false, 0)).expect("write");
+    let mut options = Options::from_file(&path);
+    options.sync_interval = Some(Duration::from_millis(20));
+    let client = Client::new(options).expect("client");
+    client.initialize().expect("initialize");
+    assert_eq!(client.status().lcut, Some(10));
+
+    // A broken write keeps the last good specs.
+    std::fs::write(&path, "{ broken").expect("write");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.counters().spec_updates_failed == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(client.counters().spec_updates_failed >= 1);
+    assert_eq!(client.status().lcut, Some(10));
+
+    std::fs::write(&path, variant(&specs, 20, true, 0)).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.status().lcut != Some(20) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(client.status().lcut, Some(20));
+    client.shutdown(Duration::from_secs(1)).expect("shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}
