@@ -166,7 +166,9 @@ fn event_options(flags: &Flags, sdk_key: Option<&str>) -> Result<Option<EventOpt
         (Some(path), None) => Some(EventSink::File(path.into())),
         (None, Some(url)) => {
             let key = sdk_key.ok_or_else(|| {
-                CliError::Usage(format!("`--events-url` needs `--sdk-key KEY` (or {SDK_KEY_ENV})"))
+                CliError::Usage(format!(
+                    "`--events-url` needs `--sdk-key KEY` (or {SDK_KEY_ENV})"
+                ))
             })?;
             Some(EventSink::Http {
                 url: url.to_owned(),
