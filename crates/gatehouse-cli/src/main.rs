@@ -18,8 +18,11 @@ USAGE:
 
 EVAL OPTIONS:
     --specs FILE             dcs-v2 JSON specs (default: the embedded example in examples/)
-    --users FILE.jsonl       one user JSON object per line (required with --specs;
-                             without --specs: the embedded example users)
+    --specs-url URL          fetch specs from a dcs-v2 endpoint instead: GET URL/KEY.json
+                             with the SDK key header (reasons then read `Network:…`)
+    --sdk-key KEY            SDK key for --specs-url/--events-url (default: $GATEHOUSE_SDK_KEY)
+    --users FILE.jsonl       one user JSON object per line (required with --specs or
+                             --specs-url; otherwise: the embedded example users)
     --user JSON              a single user given inline (one line of JSON)
     --environment TIER       SDK environment tier, e.g. staging
     --only KINDS             comma-separated subset of gate,config,experiment,layer
@@ -29,6 +32,11 @@ EVAL OPTIONS:
                              same NAME twice merges the files). FILE lines are `+KEY`/`-KEY`,
                              KEY = first 8 chars of base64(SHA-256(unit id)). Without --specs,
                              examples/id_lists/beta_testers.txt is loaded as `beta_testers`.
+    --log-exposures          log the exposure of every evaluation (gates, configs,
+                             experiments; every parameter of a layer), deduplicated as an
+                             SDK does, then flush before exiting; exits 1 if any is lost
+    --events-file FILE       ... appending them to FILE as NDJSON, or
+    --events-url URL         ... POSTing them (gzip) to a log_event endpoint
 
 BENCH OPTIONS:
     --specs FILE             dcs-v2 JSON specs (required)
