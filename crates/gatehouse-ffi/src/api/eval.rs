@@ -234,7 +234,14 @@ pub unsafe extern "C" fn gatehouse_get_layer(
             token,
             (buf, cap, len_out),
             token_out,
-            |c, u, n, o| c.get_layer_with(u, n, o).to_json(),
+            // The JSON logs nothing, so the layer need not carry what
+            // parameter exposures would.
+            |c, u, n, _| {
+                let quiet = CallOptions {
+                    disable_exposure_logging: true,
+                };
+                c.get_layer_with(u, n, quiet).to_json()
+            },
         )
     }
 }
