@@ -3,7 +3,8 @@
 //!
 //! Everything stays in-process:
 //! - specs enter through `StatsigBootstrapSpecsAdapter` (source `Bootstrap`);
-//! - events go to [`NoopEventLoggingAdapter`], and every call disables exposure logging;
+//! - events go to [`NoopEventLoggingAdapter`], and every call disables exposure logging
+//!   ([`oracle_instance_with_events`] instead captures them, for `tests/exposures.rs`);
 //! - ID lists are enabled and served by the reference's own HTTP ID-list adapter talking to
 //!   [`InMemoryNetwork`], a `NetworkProvider` that answers the manifest and list downloads from
 //!   memory and refuses everything else. (The reference's `IdListsAdapter` trait cannot be
@@ -149,6 +150,12 @@ impl OracleInstance {
         evaluate_all(&self.statsig, &plan, &users)
     }
 
+    /// Flushes every queued event to the event logging adapter (blocking; not from inside a
+    /// tokio runtime).
+    pub fn flush_events(&self) {
+        self.runtime.block_on(self.statsig.flush_events());
+    }
+
     /// Shuts the instance down (blocking; not from inside a tokio runtime).
     pub fn shutdown(self) {
         if let Err(e) = self
@@ -198,6 +205,91 @@ pub fn oracle_instance_with(
             Err(message)
         }
     }
+}
+
+/// Every event the reference hands to its event logging adapter, in delivery order (see
+/// [`oracle_instance_with_events`]).
+#[derive(Default)]
+pub struct CapturedEvents {
+    events: Mutex<Vec<Value>>,
+    requests: AtomicU64,
+}
+
+impl CapturedEvents {
+    /// The events delivered so far, each the JSON object of one entry of a `log_event`
+    /// request's `events` array (diagnostics and `non_exposed_checks` included).
+    pub fn events(&self) -> Vec<Value> {
+        self.lock().clone()
+    }
+
+    /// Takes the events delivered so far, leaving none.
+    pub fn take(&self) -> Vec<Value> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// How many `log_events` requests the reference made.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Value>> {
+        // A poisoned list only means a pusher panicked between pushes; the events are intact.
+        self.events
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+/// Stores every batch's events in a [`CapturedEvents`] and reports success.
+struct CapturingEventLoggingAdapter {
+    sink: Arc<CapturedEvents>,
+}
+
+#[async_trait]
+impl EventLoggingAdapter for CapturingEventLoggingAdapter {
+    async fn start(&self, _statsig_runtime: &Arc<StatsigRuntime>) -> Result<(), StatsigErr> {
+        Ok(())
+    }
+
+    async fn log_events(&self, request: LogEventRequest) -> Result<bool, StatsigErr> {
+        self.sink.requests.fetch_add(1, Ordering::SeqCst);
+        match request.payload.events {
+            Value::Array(events) => self.sink.lock().extend(events),
+            other => self.sink.lock().push(other),
+        }
+        Ok(true)
+    }
+
+    async fn shutdown(&self) -> Result<(), StatsigErr> {
+        Ok(())
+    }
+
+    fn should_schedule_background_flush(&self) -> bool {
+        false
+    }
+}
+
+/// [`oracle_instance_with`] whose events are kept instead of dropped: the reference's own event
+/// logger (exposure dedupe, sampling, batching) runs as in production and delivers every batch
+/// to the returned [`CapturedEvents`]. Calls log exposures unless they disable it themselves.
+/// Call [`OracleInstance::flush_events`] (or [`OracleInstance::shutdown`]) before reading the
+/// events: batches are delivered when full or flushed.
+pub fn oracle_instance_with_events(
+    specs_json: &str,
+    opts: &OracleOptions,
+    tweak: impl FnOnce(StatsigOptions) -> StatsigOptions,
+) -> Result<(OracleInstance, Arc<CapturedEvents>), String> {
+    let captured = Arc::new(CapturedEvents::default());
+    let adapter = Arc::new(CapturingEventLoggingAdapter {
+        sink: Arc::clone(&captured),
+    });
+    let instance = oracle_instance_with(specs_json, opts, |options| {
+        tweak(StatsigOptions {
+            event_logging_adapter: Some(adapter),
+            ..options
+        })
+    })?;
+    Ok((instance, captured))
 }
 
 /// Builds a reference user from the reference's user JSON (`StatsigUserData`'s serde shape:

@@ -3,7 +3,7 @@
 
 use crate::background::{self, Stop};
 use crate::events::{Dedupe, EventLogger};
-use crate::exposure::{self, Common};
+use crate::exposure::{self, Common, Discriminator};
 use crate::layer::Layer;
 use crate::options::{CallOptions, IdListSource, Options, SpecSource};
 use crate::results::{DynamicConfig, EvaluationDetails, FeatureGate, SecondaryExposure};
@@ -279,13 +279,11 @@ impl Client {
             secondary_exposures: owned_exposures(&ev.eval.secondary_exposures),
         };
         if self.logs(opts) {
-            let discriminator = if gate.value { "true" } else { "false" };
             let key = exposure::dedupe_key(
-                exposure::GATE_EXPOSURE,
                 name,
                 &gate.rule_id,
-                user.identity,
-                discriminator,
+                user.identity.for_id_type(&gate.id_type),
+                Discriminator::Flag(gate.value),
             );
             self.log_exposure(key, || {
                 exposure::gate_exposure(
@@ -355,11 +353,10 @@ impl Client {
                 _ => (None, config.is_user_in_experiment),
             };
             let key = exposure::dedupe_key(
-                exposure::CONFIG_EXPOSURE,
                 name,
                 &config.rule_id,
-                user.identity,
-                if disc { "true" } else { "false" },
+                user.identity.for_id_type(&config.id_type),
+                Discriminator::Flag(disc),
             );
             self.log_exposure(key, || {
                 exposure::config_exposure(

@@ -169,18 +169,30 @@ pub(crate) fn custom_event(
     )
 }
 
-/// The dedupe key of an exposure: (event kind, spec name, rule id, user
-/// identity, discriminator).
+/// What tells apart exposures of one spec, rule and user (§9.3).
+#[derive(Clone, Copy, Hash)]
+pub(crate) enum Discriminator<'a> {
+    /// A gate's value, a dynamic config's `passed`, an experiment's
+    /// `is_user_in_experiment`.
+    Flag(bool),
+    /// A layer parameter's name.
+    Parameter(&'a str),
+}
+
+/// The dedupe key of an exposure, as the reference's
+/// (`ExposureSamplingKey`): spec name, the evaluation's rule id (a layer's
+/// own rule id, also for parameters with their own), user identity and
+/// discriminator. The event kind is not part of it: a gate and a dynamic
+/// config of the same name, rule id and flag share a key, as in the reference.
 pub(crate) fn dedupe_key(
-    kind: &str,
     name: &str,
     rule_id: &str,
     identity: u64,
-    discriminator: &str,
+    discriminator: Discriminator<'_>,
 ) -> u128 {
     let mut a = DefaultHasher::new();
-    (kind, name, rule_id, identity, discriminator).hash(&mut a);
+    (name, rule_id, identity, discriminator).hash(&mut a);
     let mut b = DefaultHasher::new();
-    (discriminator, identity, rule_id, name, kind, 0x9e37_79b9u32).hash(&mut b);
+    (discriminator, identity, rule_id, name, 0x9e37_79b9u32).hash(&mut b);
     (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }

@@ -2,7 +2,7 @@
 //! parameter's exposure (dcs-semantics §9.2).
 
 use crate::client::{now_ms_u64, owned_exposures, Client, Evaluated};
-use crate::exposure::{self, Common, LayerParam};
+use crate::exposure::{self, Common, Discriminator, LayerParam};
 use crate::results::{exposures_json, EvaluationDetails, SecondaryExposure};
 use crate::user::User;
 use serde_json::{json, Map, Value};
@@ -30,6 +30,7 @@ pub struct Layer {
 struct Logging {
     client: Client,
     user_json: String,
+    /// The user's dedupe identity for the layer's ID type.
     identity: u64,
 }
 
@@ -70,7 +71,7 @@ impl Layer {
             logging: logs.then(|| Logging {
                 client,
                 user_json: user.loggable_json(ev.user_env),
-                identity: user.identity,
+                identity: user.identity.for_id_type(e.id_type),
             }),
         }
     }
@@ -105,12 +106,13 @@ impl Layer {
             (Some(a), true) => a.as_str(),
             _ => "",
         };
+        // The reference keys a parameter's exposure by the layer's own rule
+        // id, even when the parameter has a rule id of its own.
         let key = exposure::dedupe_key(
-            exposure::LAYER_EXPOSURE,
             &self.name,
-            rule_id,
+            &self.rule_id,
             l.identity,
-            parameter,
+            Discriminator::Parameter(parameter),
         );
         l.client.log_exposure(key, || {
             let common = Common {
