@@ -14,12 +14,31 @@ use std::time::{Duration, Instant, SystemTime};
 pub(crate) struct Stop {
     stopped: Mutex<bool>,
     wake: Condvar,
+    /// Set by the sync thread as it ends.
+    exited: Mutex<bool>,
+    exited_wake: Condvar,
 }
 
 impl Stop {
     pub fn signal(&self) {
         *lock(&self.stopped) = true;
         self.wake.notify_all();
+    }
+
+    /// Mark the sync thread as ended.
+    fn exited(&self) {
+        *lock(&self.exited) = true;
+        self.exited_wake.notify_all();
+    }
+
+    /// Wait up to `d` for the sync thread to end; true when it has.
+    pub fn wait_exited(&self, d: Duration) -> bool {
+        let guard = lock(&self.exited);
+        let (guard, _) = self
+            .exited_wake
+            .wait_timeout_while(guard, d, |exited| !*exited)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard
     }
 
     /// Sleep up to `d`; true when stopped.
@@ -101,13 +120,15 @@ impl Syncer {
                 if self.file_stamp == Some(stamp) {
                     return Ok(None);
                 }
+                // Recorded before parsing: a bad file is reported once, not
+                // re-read on every poll until it changes again.
+                self.file_stamp = Some(stamp);
                 let text = std::fs::read_to_string(path).map_err(io)?;
                 let origin = path.display().to_string();
-                let applied = inner
+                inner
                     .store
-                    .apply_payload(&text, "Bootstrap", &origin, now)?;
-                self.file_stamp = Some(stamp);
-                Ok(Some(applied))
+                    .apply_payload(&text, "Bootstrap", &origin, now)
+                    .map(Some)
             }
             SpecSource::Url { .. } => {
                 let Some(http) = &self.http else {
@@ -119,7 +140,9 @@ impl Syncer {
                     None => (0, None),
                 };
                 match http.fetch(since, checksum.as_deref())? {
-                    SpecFetch::NotModified => Ok(Some(Applied::Unchanged)),
+                    SpecFetch::NotModified => {
+                        inner.store.unchanged(&http.redacted_url(0, None)).map(Some)
+                    }
                     SpecFetch::Body(text) => {
                         let origin = http.redacted_url(0, None);
                         inner
@@ -212,7 +235,10 @@ pub(crate) fn spawn(
     let stop = Arc::clone(&inner.stop);
     std::thread::Builder::new()
         .name("gatehouse-sync".into())
-        .spawn(move || syncer.run(stop))
+        .spawn(move || {
+            syncer.run(Arc::clone(&stop));
+            stop.exited();
+        })
         .map(Some)
         .map_err(|e| Error::Options {
             option: "sync_interval",

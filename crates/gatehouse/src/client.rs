@@ -161,12 +161,15 @@ impl Client {
             let handle = background::spawn(inner, sync)?;
             *lock(&inner.background) = handle;
         }
-        spec_result?;
+        spec_result.map_err(|e| init_error(e, &inner.options))?;
         id_result
     }
 
     /// Sync specs (and a manifest's ID lists) now, on the calling thread.
     pub fn refresh(&self) -> Result<(), Error> {
+        if self.inner.shut_down.load(Ordering::Acquire) {
+            return Err(Error::ShutDown);
+        }
         let inner = &self.inner;
         let mut sync = background::Syncer::new(Arc::downgrade(inner), None);
         let result = sync.sync_specs(inner);
@@ -437,14 +440,20 @@ impl Client {
         if self.inner.shut_down.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         self.inner.stop.signal();
         if let Some(handle) = lock(&self.inner.background).take() {
-            // The thread only sleeps on the stop signal or does one
-            // bounded request, so joining is bounded by the HTTP timeout.
-            let _ = handle.join();
+            // The sync thread ends at its next wake-up, or after the request
+            // it is in (up to `http_timeout`). Wait at most `timeout`; a
+            // thread still in a request is left to finish on its own (it
+            // holds only a weak reference to the client).
+            if self.inner.stop.wait_exited(timeout) {
+                let _ = handle.join();
+            }
         }
+        let left = timeout.saturating_sub(started.elapsed());
         match &self.inner.logger {
-            Some(l) => l.shutdown(timeout),
+            Some(l) => l.shutdown(left),
             None => Ok(()),
         }
     }
@@ -549,6 +558,25 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A transport failure of the first load that took the whole
+/// initialization timeout is reported as [`Error::InitTimeout`].
+fn init_error(e: Error, o: &Options) -> Error {
+    match (&e, &o.specs) {
+        (
+            Error::Http {
+                status: 0,
+                message,
+                url,
+            },
+            SpecSource::Url { .. },
+        ) if message.contains("timed out") || message.contains("Timeout") => Error::InitTimeout {
+            source: url.clone(),
+            waited_ms: u64::try_from(o.init_timeout.as_millis()).unwrap_or(u64::MAX),
+        },
+        _ => e,
+    }
+}
+
 fn validate(o: &Options) -> Result<(), Error> {
     let bad = |option, message: &str| {
         Err(Error::Options {
@@ -564,6 +592,23 @@ fn validate(o: &Options) -> Result<(), Error> {
     }
     if o.init_timeout.is_zero() {
         return bad("init_timeout", "must be positive");
+    }
+    if o.http_timeout.is_zero() {
+        return bad("http_timeout", "must be positive");
+    }
+    if o.id_list_sync_interval.is_zero() {
+        return bad("id_list_sync_interval", "must be positive");
+    }
+    if let IdListSource::Manifest { url, sdk_key } = &o.id_lists {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return bad(
+                "id_lists",
+                "the manifest URL must start with http:// or https://",
+            );
+        }
+        if sdk_key.is_empty() {
+            return bad("id_lists", "a manifest URL needs an SDK key");
+        }
     }
     if o.dedupe_max_keys == 0 {
         return bad("dedupe_max_keys", "must be at least 1");

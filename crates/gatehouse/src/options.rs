@@ -2,12 +2,13 @@
 
 use crate::events::EventOptions;
 use gatehouse_core::country::CountryTable;
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where specs come from.
-#[derive(Clone, Debug)]
+/// Where specs come from. `Debug` never shows the SDK key.
+#[derive(Clone)]
 pub enum SpecSource {
     /// A dcs-v2 JSON file (the default). With polling on, the file is
     /// re-read when its modification time or size changes.
@@ -19,8 +20,8 @@ pub enum SpecSource {
     Json(String),
 }
 
-/// Where ID lists come from.
-#[derive(Clone, Debug, Default)]
+/// Where ID lists come from. `Debug` never shows the SDK key.
+#[derive(Clone, Default)]
 pub enum IdListSource {
     /// No ID lists: `in_segment_list` conditions see empty lists.
     #[default]
@@ -31,6 +32,35 @@ pub enum IdListSource {
     InMemory(Arc<gatehouse_core::IdLists>),
     /// A `get_id_lists` manifest URL, polled every `id_list_sync_interval`.
     Manifest { url: String, sdk_key: String },
+}
+
+impl fmt::Debug for SpecSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpecSource::File(p) => f.debug_tuple("File").field(p).finish(),
+            SpecSource::Url { url, .. } => f
+                .debug_struct("Url")
+                .field("url", url)
+                .field("sdk_key", &"<sdk-key>")
+                .finish(),
+            SpecSource::Json(text) => write!(f, "Json(<{} bytes>)", text.len()),
+        }
+    }
+}
+
+impl fmt::Debug for IdListSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdListSource::None => f.write_str("None"),
+            IdListSource::Files(files) => f.debug_tuple("Files").field(files).finish(),
+            IdListSource::InMemory(lists) => write!(f, "InMemory(<{} lists>)", lists.len()),
+            IdListSource::Manifest { url, .. } => f
+                .debug_struct("Manifest")
+                .field("url", url)
+                .field("sdk_key", &"<sdk-key>")
+                .finish(),
+        }
+    }
 }
 
 /// Everything a [`crate::Client`] is built from. Start from

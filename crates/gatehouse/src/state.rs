@@ -123,7 +123,7 @@ impl Store {
     ) -> Result<Applied, Error> {
         let snapshot = match parse_specs(text) {
             Ok(s) => s,
-            Err(_) if is_no_update(text) => return Ok(Applied::Unchanged),
+            Err(_) if is_no_update(text) => return self.unchanged(origin),
             Err(e) => return Err(e.into()),
         };
         let _w = lock(&self.write);
@@ -159,6 +159,18 @@ impl Store {
         next.specs = Some(Arc::new(specs));
         self.swap(next);
         Ok(Applied::Replaced)
+    }
+
+    /// "Nothing changed" is only an answer when there is something to keep:
+    /// before the first specs it is a failure (the source has none to give).
+    pub fn unchanged(&self, origin: &str) -> Result<Applied, Error> {
+        if self.state.load().specs.is_some() {
+            return Ok(Applied::Unchanged);
+        }
+        Err(Error::Rejected {
+            source: origin.to_owned(),
+            message: "the source answered \"no updates\" but no specs are loaded yet".into(),
+        })
     }
 
     /// Record the outcome of a sync attempt and count it.

@@ -283,3 +283,144 @@ fn a_spec_file_is_reloaded_when_it_changes() {
     client.shutdown(Duration::from_secs(1)).expect("shutdown");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_first_answer_without_specs_fails_initialization() {
+    for reply in [
+        Reply::json(r#"{"has_updates": false}"#),
+        Reply::status(204),
+        Reply::status(304),
+    ] {
+        let server = Server::start();
+        server.set("/v2/download_config_specs/", reply);
+        let client = url_client(&server, |o| o.sync_interval = None);
+        let err = client.initialize().expect_err("no specs were loaded");
+        assert!(err.to_string().contains("no specs are loaded"), "{err}");
+        assert!(!client.status().ready);
+        assert_eq!(client.counters().spec_updates_failed, 1);
+    }
+}
+
+#[test]
+fn a_slow_first_load_is_an_init_timeout_and_shutdown_does_not_wait_for_it() {
+    let server = Server::start();
+    let good = variant(&example_specs(), 7, false, 0);
+    server.set(
+        "/v2/download_config_specs/",
+        Reply::json(&good).delay(Duration::from_secs(3)),
+    );
+    let client = url_client(&server, |o| {
+        o.init_timeout = Duration::from_millis(200);
+        o.sync_interval = Some(Duration::from_millis(10));
+    });
+    let started = Instant::now();
+    let err = client.initialize().expect_err("too slow");
+    assert!(
+        matches!(err, Error::InitTimeout { waited_ms: 200, .. }),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // The sync thread is now inside a slow request; shutdown keeps its bound.
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    client
+        .shutdown(Duration::from_millis(300))
+        .expect("shutdown");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(client.refresh(), Err(Error::ShutDown)));
+}
+
+#[test]
+fn redirects_are_not_followed_and_the_key_never_shows() {
+    let server = Server::start();
+    server.set(
+        "/v2/download_config_specs/",
+        Reply::status(302).header("Location", "http://127.0.0.1:9/elsewhere"),
+    );
+    let client = url_client(&server, |o| o.sync_interval = None);
+    let err = client.initialize().expect_err("a redirect is an error");
+    assert!(matches!(err, Error::Http { status: 302, .. }), "{err}");
+    assert_eq!(server.requests().len(), 1, "the redirect was not followed");
+    let debug = format!("{:?}", Options::from_url("http://x", KEY).specs);
+    assert!(!debug.contains(KEY), "{debug}");
+    let status = format!("{:?}", client.status());
+    assert!(!status.contains(KEY), "{status}");
+}
+
+#[test]
+fn a_query_in_the_base_url_stays_a_query() {
+    let server = Server::start();
+    let good = variant(&example_specs(), 7, false, 0);
+    server.set("/v2/download_config_specs/", Reply::json(&good));
+    let mut options = Options::from_url(
+        &format!("{}/v2/download_config_specs?region=eu", server.url()),
+        KEY,
+    );
+    options.sync_interval = None;
+    let client = Client::new(options).expect("client");
+    client.initialize().expect("initialize");
+    let request = &server.requests()[0];
+    assert_eq!(
+        request.path(),
+        format!("/v2/download_config_specs/{KEY}.json")
+    );
+    assert_eq!(request.query_param("region"), Some("eu"));
+}
+
+#[test]
+fn invalid_options_are_rejected_by_name() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut Options)>)> = vec![
+        (
+            "http_timeout",
+            Box::new(|o| o.http_timeout = Duration::ZERO),
+        ),
+        (
+            "init_timeout",
+            Box::new(|o| o.init_timeout = Duration::ZERO),
+        ),
+        (
+            "sync_interval",
+            Box::new(|o| o.sync_interval = Some(Duration::ZERO)),
+        ),
+        (
+            "id_list_sync_interval",
+            Box::new(|o| o.id_list_sync_interval = Duration::ZERO),
+        ),
+        ("dedupe_max_keys", Box::new(|o| o.dedupe_max_keys = 0)),
+        (
+            "id_lists",
+            Box::new(|o| {
+                o.id_lists = gatehouse::IdListSource::Manifest {
+                    url: "ftp://x".into(),
+                    sdk_key: KEY.into(),
+                }
+            }),
+        ),
+        (
+            "specs_url",
+            Box::new(|o| {
+                o.specs = gatehouse::SpecSource::Url {
+                    url: "file:///x".into(),
+                    sdk_key: KEY.into(),
+                }
+            }),
+        ),
+    ];
+    for (option, tweak) in cases {
+        let mut o = Options::from_url("http://127.0.0.1:9/dcs", KEY);
+        tweak(&mut o);
+        match Client::new(o) {
+            Err(Error::Options { option: got, .. }) => assert_eq!(got, option),
+            Err(e) => panic!("{option}: {e}"),
+            Ok(_) => panic!("{option}: accepted"),
+        }
+    }
+}

@@ -60,9 +60,19 @@ impl HttpSpecSource {
     }
 
     fn url_with_key(&self, key: &str, since_time: u64, checksum: Option<&str>) -> String {
-        let base = self.url.strip_suffix('/').unwrap_or(&self.url);
+        // A query in the base URL stays a query: the key goes on the path.
+        let (path, query) = match self.url.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (self.url.as_str(), None),
+        };
+        let base = path.strip_suffix('/').unwrap_or(path);
         let mut url = format!("{base}/{key}.json");
         let mut separator = '?';
+        if let Some(q) = query.filter(|q| !q.is_empty()) {
+            url.push('?');
+            url.push_str(q);
+            separator = '&';
+        }
         if since_time > 0 {
             url.push(separator);
             url.push_str(&format!("sinceTime={since_time}"));

@@ -19,9 +19,14 @@ const SNIPPET_CHARS: usize = 200;
 pub(crate) const REDACTED_KEY: &str = "<sdk-key>";
 
 /// Builds the agent every source keeps: one connection pool, the overall
-/// request timeout, no proxy from the environment.
+/// request timeout, no proxy from the environment, and no redirects — a
+/// redirect would carry the SDK key header to wherever it points, so a 3xx
+/// is an error that names its status.
 pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(timeout).build()
+    ureq::AgentBuilder::new()
+        .timeout(timeout)
+        .redirects(0)
+        .build()
 }
 
 /// Replaces every occurrence of `sdk_key` (raw and fully percent-encoded)
