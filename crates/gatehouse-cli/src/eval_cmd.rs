@@ -114,10 +114,23 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 
     let names: Vec<(Kind, Vec<String>)> =
         kinds.iter().map(|&k| (k, client.spec_names(k))).collect();
+    let printed = print_report(&client, &users, &names, logging);
+    // Events are flushed (and losses reported) even when printing stopped
+    // early, e.g. on a closed pipe; a lost event outranks a closed pipe.
+    finish(&client, logging)?;
+    printed
+}
+
+fn print_report(
+    client: &Client,
+    users: &[(usize, User)],
+    names: &[(Kind, Vec<String>)],
+    logging: bool,
+) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    for (index, user) in &users {
-        for (kind, names) in &names {
+    for (index, user) in users {
+        for (kind, names) in names {
             for name in names {
                 let line = client
                     .report_line(user, *index, *kind, name)
@@ -130,7 +143,7 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
         }
     }
     out.flush()?;
-    finish(&client, logging)
+    Ok(())
 }
 
 /// Flush the events and say what happened to them; a lost event fails the run.
@@ -229,6 +242,7 @@ fn parse_kinds(only: Option<&str>) -> Result<Vec<Kind>, CliError> {
 /// Users from JSON lines; blank lines are skipped but keep their number.
 fn parse_users(text: &str, origin: &str) -> Result<Vec<(usize, User)>, CliError> {
     let mut users = Vec::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;

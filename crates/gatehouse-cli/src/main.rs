@@ -37,6 +37,8 @@ EVAL OPTIONS:
                              SDK does, then flush before exiting; exits 1 if any is lost
     --events-file FILE       ... appending them to FILE as NDJSON, or
     --events-url URL         ... POSTing them (gzip) to a log_event endpoint
+                             (--specs-url waits up to 10 s for the specs; the final flush
+                             waits up to 30 s for the events endpoint)
 
 BENCH OPTIONS:
     --specs FILE             dcs-v2 JSON specs (required)

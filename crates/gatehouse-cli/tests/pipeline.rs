@@ -206,3 +206,59 @@ fn pipeline_flags_are_checked() {
     assert!(!stderr.contains(KEY), "{stderr}");
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
 }
+
+#[test]
+fn a_closed_stdout_still_reports_lost_events() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let server = Server::start();
+    server.set("/v1/log_event", Reply::status(500));
+    let events_url = format!("{}/v1/log_event", server.url());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "eval",
+            "--log-exposures",
+            "--events-url",
+            &events_url,
+            "--sdk-key",
+            KEY,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("one line");
+    // The reader goes away after one line, like `| head -1`.
+    let out = child.wait_with_output().expect("wait");
+    assert!(first.starts_with('{'), "{first}");
+    assert_eq!(out.status.code(), Some(1), "lost events must fail the run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("could not be delivered") || stderr.contains("not delivered"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY), "{stderr}");
+}
+
+#[test]
+fn a_users_file_with_a_byte_order_mark_is_read() {
+    let dir = std::env::temp_dir().join(format!("gatehouse-cli-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let users = dir.join("users.jsonl");
+    std::fs::write(&users, "\u{feff}{\"userID\":\"bom\"}\n").expect("write");
+    let out = gatehouse(&[
+        "eval",
+        "--specs",
+        &repo("examples/specs.json"),
+        "--users",
+        users.to_str().expect("utf-8"),
+        "--only",
+        "gate",
+    ]);
+    assert!(stdout(&out).lines().count() > 10);
+    let _ = std::fs::remove_dir_all(&dir);
+}

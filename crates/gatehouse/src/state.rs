@@ -121,6 +121,8 @@ impl Store {
         origin: &str,
         now_ms: u64,
     ) -> Result<Applied, Error> {
+        // A UTF-8 byte-order mark (some editors write one) is not JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let snapshot = match parse_specs(text) {
             Ok(s) => s,
             Err(_) if is_no_update(text) => return self.unchanged(origin),
