@@ -68,7 +68,9 @@ pub struct CounterSnapshot {
     pub spec_updates_applied: u64,
     /// Spec fetches or payloads that failed (network, HTTP status, parse, older `time`).
     pub spec_updates_failed: u64,
-    /// Fetches that returned no change (`has_updates: false`, same checksum or time).
+    /// Fetches that returned no change (`has_updates: false`, HTTP 204/304,
+    /// the same non-empty checksum). A payload with the same `time` but no
+    /// checksum is applied again, as the reference applies it.
     pub spec_updates_unchanged: u64,
     /// ID-list manifest or list downloads that failed.
     pub id_list_updates_failed: u64,
