@@ -173,11 +173,51 @@ fn find(handle: u64, want: Tag) -> Result<(Arc<Entry>, &'static ArcSwapOption<En
     Ok((entry, slot))
 }
 
-/// The client behind a handle (a cheap `Arc` clone).
-pub(crate) fn client(handle: u64) -> Result<Client, Error> {
-    match &get(handle, Tag::Client)?.object {
-        Object::Client(c) => Ok(c.clone()),
+/// A live client, borrowed for one call (holds the entry's `Arc`).
+pub(crate) struct ClientRef(Arc<Entry>);
+
+/// A live user, borrowed for one call (holds the entry's `Arc`).
+pub(crate) struct UserRef(Arc<Entry>);
+
+impl std::ops::Deref for ClientRef {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        match &self.0.object {
+            Object::Client(c) => c,
+            // Invariant: `client()` builds a ClientRef only over a client entry.
+            Object::User(_) => unreachable!("ClientRef over a user entry"),
+        }
+    }
+}
+
+impl std::ops::Deref for UserRef {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        match &self.0.object {
+            Object::User(u) => u,
+            // Invariant: `user()` builds a UserRef only over a user entry.
+            Object::Client(_) => unreachable!("UserRef over a client entry"),
+        }
+    }
+}
+
+/// The client behind a handle: one lock-free load and one `Arc` clone.
+pub(crate) fn client(handle: u64) -> Result<ClientRef, Error> {
+    let entry = get(handle, Tag::Client)?;
+    match entry.object {
+        Object::Client(_) => Ok(ClientRef(entry)),
         Object::User(_) => Err(Error::WrongHandleType),
+    }
+}
+
+/// The user behind a handle: one lock-free load and one `Arc` clone.
+pub(crate) fn user(handle: u64) -> Result<UserRef, Error> {
+    let entry = get(handle, Tag::User)?;
+    match entry.object {
+        Object::User(_) => Ok(UserRef(entry)),
+        Object::Client(_) => Err(Error::WrongHandleType),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Client lifecycle: create, initialize, events, shutdown, status, release.
 
-use super::{json_object, user_entry, user_of};
+use super::json_object;
 use crate::boundary::{call, call_with_message};
 use crate::handles::{self, Object, Tag};
 use crate::marshal::{
@@ -126,9 +126,9 @@ pub unsafe extern "C" fn gatehouse_log_event(
         };
         let metadata = json_object(metadata, "metadata_json")?;
         let client = handles::client(client)?;
-        let entry = user_entry(user)?;
+        let user = handles::user(user)?;
         client
-            .log_event(user_of(&entry)?, name, value, metadata)
+            .log_event(&user, name, value, metadata)
             .map_err(|e| match e {
                 gatehouse::Error::ShutDown => Error::ShutDown,
                 e => Error::InvalidArgument(e.to_string()),

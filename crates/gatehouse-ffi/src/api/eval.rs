@@ -5,7 +5,7 @@
 //! member (a decimal string, exact for all 64 bits). A binding checks both
 //! before trusting a result.
 
-use super::{call_options, user_entry, user_of};
+use super::call_options;
 use crate::boundary::call;
 use crate::handles;
 use crate::marshal::{input, Out, OutBuf, GATEHOUSE_MAX_NAME_LEN};
@@ -59,8 +59,8 @@ unsafe fn eval_json(
         };
         let opts = call_options(flags)?;
         let client = handles::client(client)?;
-        let entry = user_entry(user)?;
-        let value = f(&client, user_of(&entry)?, name, opts);
+        let user = handles::user(user)?;
+        let value = f(&client, &user, name, opts);
         finish(value, token, &out, &token_out)
     })
 }
@@ -92,8 +92,8 @@ pub unsafe extern "C" fn gatehouse_check_gate(
         };
         let opts = call_options(flags)?;
         let client = handles::client(client)?;
-        let entry = user_entry(user)?;
-        let value = client.check_gate_with(user_of(&entry)?, name, opts);
+        let user = handles::user(user)?;
+        let value = client.check_gate_with(&user, name, opts);
         out.set(GatehouseGateResult {
             token,
             value: u8::from(value),
@@ -283,8 +283,8 @@ pub unsafe extern "C" fn gatehouse_layer_get_param(
         };
         let opts = call_options(flags)?;
         let client = handles::client(client)?;
-        let entry = user_entry(user)?;
-        let layer = client.get_layer_with(user_of(&entry)?, layer_name, opts);
+        let user = handles::user(user)?;
+        let layer = client.get_layer_with(&user, layer_name, opts);
         let value = layer.get_without_exposure(param).ok_or_else(|| {
             Error::NotFound(format!("layer `{layer_name}` has no parameter `{param}`"))
         })?;

@@ -8,10 +8,8 @@ pub mod meta;
 pub mod overrides;
 pub mod user;
 
-use crate::handles::{self, Entry, Object, Tag};
 use crate::status::Error;
-use gatehouse::{CallOptions, User};
-use std::sync::Arc;
+use gatehouse::CallOptions;
 
 /// Per-call flag: log no exposure for this evaluation.
 pub const GATEHOUSE_FLAG_DISABLE_EXPOSURE_LOGGING: u32 = 1;
@@ -43,18 +41,6 @@ pub(crate) fn kind(kind: i32) -> Result<gatehouse::Kind, Error> {
         GATEHOUSE_KIND_EXPERIMENT => Ok(gatehouse::Kind::Experiment),
         GATEHOUSE_KIND_LAYER => Ok(gatehouse::Kind::Layer),
         _ => Err(Error::InvalidArgument(format!("unknown kind {kind}"))),
-    }
-}
-
-/// A user handle's entry; borrow the user with [`user_of`].
-pub(crate) fn user_entry(handle: u64) -> Result<Arc<Entry>, Error> {
-    handles::get(handle, Tag::User)
-}
-
-pub(crate) fn user_of(entry: &Entry) -> Result<&User, Error> {
-    match &entry.object {
-        Object::User(u) => Ok(u),
-        Object::Client(_) => Err(Error::WrongHandleType),
     }
 }
 

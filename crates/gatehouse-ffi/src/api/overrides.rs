@@ -74,7 +74,8 @@ unsafe fn override_value(
         };
         let value = json_object(value, "value_json")?
             .ok_or_else(|| Error::InvalidArgument("`value_json` must be a JSON object".into()))?;
-        set(&handles::client(client)?, name, value, id);
+        let client = handles::client(client)?;
+        set(&client, name, value, id);
         Ok(())
     })
 }
