@@ -14,7 +14,8 @@ import (
 
 // Benchmarks. Same loop as the conformance crate's bench-compare (docs/BENCHMARKS.md): call i of
 // goroutine t uses user (i + 7919·t) mod N and entity i mod E (the kind's entities sorted by
-// name); users are built before timing; no exposure logging.
+// name, segment gates included); users are built before timing; no exposure logging; the
+// reference package's country table when found.
 //
 //	GATEHOUSE_BENCH_SPECS  specs file (default: eval_proj_dcs.json if found, else examples/specs.json)
 //	GATEHOUSE_BENCH_USERS  users, JSON lines (default: 1000 generated users); bench-compare's own
@@ -96,7 +97,7 @@ func setupBench(b *testing.B) *benchEnv {
 			}
 			env.users = append(env.users, u)
 		}
-		for _, e := range specEntities(b, specs) {
+		for _, e := range specEntitiesWith(b, specs, true) {
 			env.entities[e.kind] = append(env.entities[e.kind], e.name)
 		}
 		benchData = env

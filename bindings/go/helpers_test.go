@@ -59,8 +59,12 @@ type entity struct {
 	name string
 }
 
-// specEntities lists a payload's entities, sorted by kind then name.
-func specEntities(t testing.TB, path string) []entity {
+// specEntities lists a payload's entities, sorted by kind then name (segment gates left out).
+func specEntities(t testing.TB, path string) []entity { return specEntitiesWith(t, path, false) }
+
+// specEntitiesWith lists a payload's entities; withSegments keeps the "segment:" gates (as
+// bench-compare's gate list does).
+func specEntitiesWith(t testing.TB, path string, withSegments bool) []entity {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +100,7 @@ func specEntities(t testing.TB, path string) []entity {
 	}
 	var out []entity
 	for _, s := range list(p.FeatureGates) {
-		if !strings.HasPrefix(s.Name, "segment:") {
+		if withSegments || !strings.HasPrefix(s.Name, "segment:") {
 			out = append(out, entity{"gate", s.Name})
 		}
 	}
