@@ -9,7 +9,7 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -483,7 +483,7 @@ fn non_retryable_statuses_drop_the_batch_at_once() {
 // ---------------------------------------------------------------- (d) bound
 
 #[test]
-fn bounded_queue_drops_the_oldest_while_the_sink_is_down() {
+fn bounded_queue_drops_the_oldest_queued_while_the_sink_is_down() {
     let up = Arc::new(AtomicBool::new(false));
     let (sink, got) = recording_sink(up.clone());
     let mut o = fast(sink);
@@ -502,10 +502,191 @@ fn bounded_queue_drops_the_oldest_while_the_sink_is_down() {
     assert_eq!(logger.pending(), 100);
     up.store(true, Ordering::SeqCst);
     logger.shutdown(Duration::from_secs(5)).expect("shutdown");
-    // The newest 100 survive, in order.
-    assert_eq!(seqs(&lock(&got)), (900..1_000).collect::<Vec<_>>());
+    // The batch awaiting its retry (10 consecutive events, taken whenever the
+    // flusher got to it) is never dropped; of the queued events the newest
+    // 90 survive. All in order.
+    let got = seqs(&lock(&got));
+    assert_eq!(got.len(), 100, "{got:?}");
+    assert_eq!(got[10..], (910..1_000).collect::<Vec<_>>()[..]);
+    assert_eq!(got[..10], (got[0]..got[0] + 10).collect::<Vec<_>>()[..]);
+    assert!(got[9] < 910, "{got:?}");
     let c = snap(&counters);
     assert_eq!((c.events_sent, c.events_dropped), (100, 900));
+}
+
+/// A callback sink that holds every delivery until opened, and records
+/// what it received.
+struct Valve {
+    open: Mutex<bool>,
+    cv: Condvar,
+    calls: AtomicUsize,
+    got: Mutex<Vec<String>>,
+}
+
+impl Valve {
+    fn new() -> Arc<Valve> {
+        Arc::new(Valve {
+            open: Mutex::new(false),
+            cv: Condvar::new(),
+            calls: AtomicUsize::new(0),
+            got: Mutex::default(),
+        })
+    }
+
+    fn sink(self: &Arc<Valve>) -> EventSink {
+        let v = self.clone();
+        EventSink::Callback(Arc::new(move |batch: &[String]| {
+            v.calls.fetch_add(1, Ordering::SeqCst);
+            let mut open = lock(&v.open);
+            while !*open {
+                open = v.cv.wait(open).unwrap_or_else(|p| p.into_inner());
+            }
+            drop(open);
+            lock(&v.got).extend(batch.iter().cloned());
+            Ok(())
+        }))
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn open(&self) {
+        *lock(&self.open) = true;
+        self.cv.notify_all();
+    }
+
+    fn got(&self) -> Vec<usize> {
+        seqs(&lock(&self.got))
+    }
+}
+
+/// `events_queued == events_sent + events_dropped + pending()`; call only
+/// while the flusher cannot resolve anything (the counters and `pending`
+/// are read one after the other).
+fn assert_balanced(logger: &EventLogger, counters: &Counters) {
+    let pending = logger.pending() as u64;
+    let c = snap(counters);
+    assert_eq!(
+        c.events_queued,
+        c.events_sent + c.events_dropped + pending,
+        "{c:?}, pending {pending}"
+    );
+}
+
+#[test]
+fn overflow_never_drops_an_event_on_the_wire() {
+    let valve = Valve::new();
+    let mut o = fast(valve.sink());
+    o.batch_size = 5;
+    o.max_queue = 10;
+    o.flush_interval = Duration::from_secs(30);
+    let (logger, counters) = start(o);
+    for i in 0..5 {
+        logger.enqueue(event(i));
+    }
+    assert!(
+        wait_until(ms(3_000), || valve.calls() == 1),
+        "the first batch is on the wire"
+    );
+    for i in 5..20 {
+        logger.enqueue(event(i));
+        assert_balanced(&logger, &counters);
+    }
+    assert_eq!(logger.pending(), 10);
+    let c = snap(&counters);
+    assert_eq!(
+        (c.events_queued, c.events_sent, c.events_dropped),
+        (20, 0, 10)
+    );
+    valve.open();
+    logger.flush().expect("flush");
+    // The batch on the wire arrived whole; the oldest queued (5..15) were dropped.
+    assert_eq!(valve.got(), [0, 1, 2, 3, 4, 15, 16, 17, 18, 19]);
+    let c = snap(&counters);
+    assert_eq!(
+        (c.events_queued, c.events_sent, c.events_dropped),
+        (20, 10, 10)
+    );
+    assert_balanced(&logger, &counters);
+}
+
+#[test]
+fn overflow_with_only_in_flight_events_drops_the_incoming_one() {
+    let valve = Valve::new();
+    let mut o = fast(valve.sink());
+    o.batch_size = 5;
+    o.max_queue = 5;
+    o.flush_interval = Duration::from_secs(30);
+    let (logger, counters) = start(o);
+    for i in 0..5 {
+        logger.enqueue(event(i));
+    }
+    assert!(wait_until(ms(3_000), || valve.calls() == 1));
+    for i in 5..8 {
+        logger.enqueue(event(i));
+        assert_balanced(&logger, &counters);
+    }
+    assert_eq!(logger.pending(), 5);
+    assert_eq!(snap(&counters).events_dropped, 3);
+    valve.open();
+    logger.flush().expect("flush");
+    logger.enqueue(event(8));
+    logger.flush().expect("flush");
+    assert_eq!(valve.got(), [0, 1, 2, 3, 4, 8]);
+    let c = snap(&counters);
+    assert_eq!(
+        (c.events_queued, c.events_sent, c.events_dropped),
+        (9, 6, 3)
+    );
+    assert_balanced(&logger, &counters);
+}
+
+#[test]
+fn overflow_counters_match_what_the_sink_received() {
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let g = got.clone();
+    let sink = EventSink::Callback(Arc::new(move |batch: &[String]| {
+        thread::sleep(Duration::from_micros(300));
+        lock(&g).extend(batch.iter().cloned());
+        Ok(())
+    }));
+    let mut o = fast(sink);
+    o.batch_size = 16;
+    o.max_queue = 64;
+    let (logger, counters) = start(o);
+    let logger = Arc::new(logger);
+    let producers: Vec<_> = (0..4)
+        .map(|t| {
+            let logger = logger.clone();
+            thread::spawn(move || {
+                for i in 0..5_000 {
+                    logger.enqueue(event(t * 10_000 + i));
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().expect("producer");
+    }
+    logger.shutdown(Duration::from_secs(10)).expect("shutdown");
+    let all = seqs(&lock(&got));
+    let c = snap(&counters);
+    assert_eq!(c.events_queued, 20_000);
+    assert_eq!(c.events_sent as usize, all.len(), "{c:?}");
+    assert_eq!(c.events_sent + c.events_dropped, 20_000, "{c:?}");
+    assert!(c.events_dropped > 0, "the queue overflowed: {c:?}");
+    let mut unique = all.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), all.len(), "no event delivered twice");
+    for t in 0..4 {
+        let mine: Vec<usize> = all.iter().filter(|s| *s / 10_000 == t).copied().collect();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "producer {t} in order"
+        );
+    }
 }
 
 #[test]
@@ -649,29 +830,154 @@ fn file_sink_appends_ndjson_lines() {
 }
 
 #[test]
-fn file_sink_errors_are_retried_and_name_the_path() {
-    let path = temp_path("missing-dir").join("events.ndjson");
+fn file_sink_bad_paths_fail_fast_without_retries() {
+    let not_a_dir = temp_path("plain-file");
+    std::fs::write(&not_a_dir, "").expect("create a plain file");
+    let paths = [
+        temp_path("missing-dir").join("events.ndjson"),
+        std::env::temp_dir(),
+        not_a_dir.join("events.ndjson"),
+    ];
+    for path in paths {
+        let mut o = fast(EventSink::File(path.clone()));
+        o.max_retries = 5;
+        o.retry_backoff = Duration::from_secs(30);
+        o.max_backoff = Duration::from_secs(30);
+        o.flush_interval = Duration::from_secs(30);
+        let (logger, counters) = start(o);
+        logger.enqueue(event(0));
+        let err = logger.flush().expect_err("a bad path");
+        match &err {
+            Error::Sink { message, retryable } => {
+                assert!(!*retryable, "{message}");
+                assert!(message.contains(&path.display().to_string()), "{message}");
+            }
+            other => panic!("unexpected error {other:?}"),
+        }
+        assert_eq!(logger.pending(), 0, "dropped at once: {}", path.display());
+        let c = snap(&counters);
+        assert_eq!(
+            (c.events_dropped, c.event_batches_failed),
+            (1, 1),
+            "{}",
+            path.display()
+        );
+    }
+    let _ = std::fs::remove_file(&not_a_dir);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn file_sink_disk_full_is_retried_and_never_duplicates() {
+    // The path first leads to /dev/full (every write fails with ENOSPC),
+    // then, once "space is freed", to a regular file.
+    let path = temp_path("disk-full");
+    std::os::unix::fs::symlink("/dev/full", &path).expect("symlink to /dev/full");
     let mut o = fast(EventSink::File(path.clone()));
-    o.max_retries = 2;
     o.retry_backoff = Duration::from_secs(30);
+    o.max_backoff = Duration::from_secs(30);
     o.flush_interval = Duration::from_secs(30);
     let (logger, counters) = start(o);
-    logger.enqueue(event(0));
-    let err = logger.flush().expect_err("no such directory");
-    match &err {
-        Error::Sink { message, retryable } => {
-            assert!(*retryable);
-            assert!(message.contains(&path.display().to_string()), "{message}");
-        }
-        other => panic!("unexpected error {other:?}"),
+    for i in 0..4 {
+        logger.enqueue(event(i));
     }
-    assert_eq!(logger.pending(), 1, "kept for a retry");
-    // Two more immediate tries exhaust the retries: dropped and counted.
-    assert!(logger.flush().is_err());
-    assert!(logger.flush().is_err());
-    assert_eq!(logger.pending(), 0);
+    for attempt in 1..=3u64 {
+        let err = logger.flush().expect_err("disk full");
+        match &err {
+            Error::Sink { message, retryable } => {
+                assert!(*retryable, "{message}");
+                assert!(message.contains(&path.display().to_string()), "{message}");
+            }
+            other => panic!("unexpected error {other:?}"),
+        }
+        assert_eq!(logger.pending(), 4, "kept for a retry");
+        let c = snap(&counters);
+        assert_eq!((c.event_batches_failed, c.events_dropped), (attempt, 0));
+    }
+    std::fs::remove_file(&path).expect("remove the symlink");
+    logger.flush().expect("space is back");
+    let text = std::fs::read_to_string(&path).expect("read ndjson");
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<usize> = text
+        .lines()
+        .map(|l| seq_of(&serde_json::from_str(l).expect("each line is JSON")))
+        .collect();
+    assert_eq!(lines, [0, 1, 2, 3]);
     let c = snap(&counters);
-    assert_eq!((c.events_dropped, c.event_batches_failed), (1, 3));
+    assert_eq!((c.events_sent, c.events_dropped), (4, 0));
+}
+
+/// Environment variable naming the file of the child run below.
+const FSIZE_CHILD: &str = "GATEHOUSE_EVENTS_FSIZE_CHILD";
+
+/// Run by `file_sink_partial_writes_leave_no_torn_lines_or_duplicates` in
+/// a child process whose file size is limited (`ulimit -f`): writes past
+/// the limit are cut short (a partial write), then fail with EFBIG.
+#[test]
+#[ignore = "child process of file_sink_partial_writes_leave_no_torn_lines_or_duplicates"]
+fn file_sink_fsize_child() {
+    let path = PathBuf::from(std::env::var_os(FSIZE_CHILD).expect("run by the parent test"));
+    let mut o = fast(EventSink::File(path));
+    o.batch_size = 20;
+    o.max_retries = 2;
+    o.retry_backoff = ms(1);
+    o.max_backoff = ms(1);
+    let (logger, counters) = start(o);
+    for i in 0..200 {
+        // About 100 bytes a line, about 2 KB a batch.
+        logger.enqueue(format!(r#"{{"seq":{i},"pad":"{}"}}"#, "x".repeat(80)));
+    }
+    let _ = logger.shutdown(Duration::from_secs(10));
+    let c = snap(&counters);
+    println!(
+        "COUNTERS {} {} {}",
+        c.events_queued, c.events_sent, c.events_dropped
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn file_sink_partial_writes_leave_no_torn_lines_or_duplicates() {
+    let path = temp_path("fsize");
+    let exe = std::env::current_exe().expect("test binary");
+    // SIGXFSZ ignored (inherited through exec): a write past the limit is
+    // cut short, the next one fails with EFBIG.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 10 && exec "$0" --ignored --exact file_sink_fsize_child --nocapture --test-threads=1"#)
+        .arg(&exe)
+        .env(FSIZE_CHILD, &path)
+        .output()
+        .expect("run the child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: Vec<u64> = stdout
+        .lines()
+        .find_map(|l| l.split_once("COUNTERS ").map(|(_, n)| n))
+        .unwrap_or_else(|| panic!("no counters line in {stdout}"))
+        .split(' ')
+        .map(|n| n.parse().expect("number"))
+        .collect();
+    let (queued, sent, dropped) = (counts[0], counts[1], counts[2]);
+    let text = std::fs::read_to_string(&path).expect("read ndjson");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(queued, 200);
+    assert!(sent > 0 && dropped > 0, "the limit was reached: {counts:?}");
+    assert_eq!(sent + dropped, 200);
+    assert!(text.is_empty() || text.ends_with('\n'), "a torn last line");
+    let lines: Vec<usize> = text
+        .lines()
+        .map(|l| seq_of(&serde_json::from_str(l).expect("each line is whole JSON")))
+        .collect();
+    assert_eq!(
+        lines,
+        (0..sent as usize).collect::<Vec<_>>(),
+        "once each, in order"
+    );
 }
 
 // ---------------------------------------------------------------- (g) flush
@@ -828,7 +1134,41 @@ fn invalid_options_are_rejected() {
     o.max_queue = 0;
     assert!(EventLogger::start(o, counters.clone()).is_err());
     let o = fast(http("ftp://example.com/x".to_string()));
-    assert!(EventLogger::start(o, counters).is_err());
+    assert!(EventLogger::start(o, counters.clone()).is_err());
+    type Change = fn(&mut EventOptions);
+    let cases: [(&str, Change); 5] = [
+        ("request_timeout", |o| o.request_timeout = Duration::ZERO),
+        ("retry_backoff", |o| o.retry_backoff = Duration::ZERO),
+        ("max_backoff", |o| {
+            o.retry_backoff = ms(50);
+            o.max_backoff = ms(49);
+        }),
+        ("sink.sdk_key", |o| {
+            o.sink = EventSink::Http {
+                url: "http://127.0.0.1:9/x".to_string(),
+                sdk_key: String::new(),
+            }
+        }),
+        ("flush_interval", |o| o.flush_interval = Duration::ZERO),
+    ];
+    for (name, change) in cases {
+        let mut o = fast(EventSink::File(temp_path("never")));
+        change(&mut o);
+        match EventLogger::start(o, counters.clone()) {
+            Err(Error::Options { option, message }) => {
+                assert_eq!(option, name, "{message}");
+            }
+            Err(other) => panic!("{name}: unexpected error {other:?}"),
+            Ok(_) => panic!("{name}: accepted"),
+        }
+    }
+    // Equal backoffs are fine.
+    let mut o = fast(EventSink::File(temp_path("never")));
+    o.max_backoff = o.retry_backoff;
+    EventLogger::start(o, counters)
+        .expect("max_backoff == retry_backoff")
+        .shutdown(ms(100))
+        .expect("nothing to deliver");
 }
 
 #[test]
@@ -836,4 +1176,262 @@ fn debug_output_hides_the_sdk_key() {
     let text = format!("{:?}", fast(http("http://127.0.0.1:9/x".to_string())));
     assert!(text.contains("http://127.0.0.1:9/x"), "{text}");
     assert!(!text.contains("secret-test-key"), "{text}");
+}
+
+// ---------------------------------------------------------------- error texts
+
+/// An SDK key with characters that percent-encoding changes.
+const ODD_KEY: &str = "secret-abc+/=";
+const ODD_KEY_UPPER: &str = "secret-abc%2B%2F%3D";
+const ODD_KEY_LOWER: &str = "secret-abc%2b%2f%3d";
+
+fn assert_no_key(text: &str) {
+    for form in [ODD_KEY, ODD_KEY_UPPER, ODD_KEY_LOWER] {
+        assert!(!text.contains(form), "`{form}` in {text}");
+    }
+}
+
+#[test]
+fn http_errors_never_contain_the_sdk_key() {
+    let echo = format!(r#"{{"error":"unknown key {ODD_KEY} ({ODD_KEY_UPPER}, {ODD_KEY_LOWER})"}}"#);
+    // The second answer has the key where a 200-byte quote would cut it.
+    let long = format!("{}{ODD_KEY}", "x".repeat(195));
+    let server = Server::start(Arc::new(move |n| {
+        (404, if n == 0 { echo.clone() } else { long.clone() })
+    }));
+    let url = format!("http://{}/v1/log_event?k={ODD_KEY_UPPER}", server.addr);
+    let mut o = fast(EventSink::Http {
+        url,
+        sdk_key: ODD_KEY.to_string(),
+    });
+    o.flush_interval = Duration::from_secs(30);
+    o.retry_backoff = Duration::from_secs(30);
+    o.max_backoff = Duration::from_secs(30);
+    let (logger, _counters) = start(o);
+    logger.enqueue(event(0));
+    let err = logger.flush().expect_err("HTTP 404");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("404"), "{text}");
+    assert!(text.contains("unknown key <sdk-key>"), "{text}");
+    assert!(text.contains(&server.addr.to_string()), "{text}");
+    assert_no_key(&text);
+    let last = logger.last_error().expect("last error kept");
+    assert!(last.contains("unknown key <sdk-key>"), "{last}");
+    assert_no_key(&last);
+    let err = logger.flush().expect_err("HTTP 404 again");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("xxxxx"), "{text}");
+    assert!(!text.contains("secret-"), "part of the key in {text}");
+    assert_no_key(&logger.last_error().expect("last error"));
+    assert_eq!(
+        server.requests()[0].header("STATSIG-API-KEY"),
+        Some(ODD_KEY),
+        "the key itself is still sent"
+    );
+}
+
+/// "a: b: b: c" has a segment twice in a row.
+fn assert_no_repeated_segment(message: &str) {
+    let parts: Vec<&str> = message.split(": ").collect();
+    assert!(
+        parts.windows(2).all(|w| w[0] != w[1]),
+        "repeated text in {message}"
+    );
+}
+
+#[test]
+fn http_transport_errors_are_not_repeated_and_hide_the_key() {
+    // Nothing listens: connection refused.
+    let addr = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    // Connections are accepted (by the kernel) but never answered.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_addr = silent.local_addr().expect("addr");
+    for target in [addr, silent_addr] {
+        let mut o = fast(EventSink::Http {
+            url: format!("http://{target}/v1/log_event?k={ODD_KEY_UPPER}"),
+            sdk_key: ODD_KEY.to_string(),
+        });
+        o.flush_interval = Duration::from_secs(30);
+        o.retry_backoff = Duration::from_secs(30);
+        o.max_backoff = Duration::from_secs(30);
+        o.request_timeout = ms(300);
+        let (logger, _counters) = start(o);
+        logger.enqueue(event(0));
+        let err = logger.flush().expect_err("no answer");
+        let Error::Sink { message, retryable } = &err else {
+            panic!("unexpected error {err:?}");
+        };
+        assert!(*retryable, "{message}");
+        assert_eq!(
+            message.matches(&target.to_string()).count(),
+            1,
+            "the URL once: {message}"
+        );
+        assert_no_repeated_segment(message);
+        assert_no_key(message);
+    }
+    drop(silent);
+}
+
+#[test]
+fn last_error_says_why_events_were_dropped() {
+    let up = Arc::new(AtomicBool::new(false));
+    let u = up.clone();
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let g = got.clone();
+    let sink = EventSink::Callback(Arc::new(move |batch: &[String]| {
+        if !u.load(Ordering::SeqCst) {
+            return Err("disk on fire".to_string());
+        }
+        lock(&g).extend(batch.iter().cloned());
+        Ok(())
+    }));
+    let mut o = fast(sink);
+    o.max_retries = 1;
+    o.flush_interval = Duration::from_secs(30);
+    let (logger, counters) = start(o);
+    assert_eq!(logger.last_error(), None);
+    logger.enqueue(event(0));
+    assert!(logger.flush().is_err());
+    assert!(logger.flush().is_err(), "out of retries");
+    assert_eq!(snap(&counters).events_dropped, 1);
+    let why = logger.last_error().expect("a failure happened");
+    assert!(why.contains("disk on fire"), "{why}");
+    up.store(true, Ordering::SeqCst);
+    logger.enqueue(event(1));
+    logger.flush().expect("delivered");
+    assert_eq!(seqs(&lock(&got)), [1]);
+    assert_eq!(
+        logger.last_error().as_deref(),
+        Some(why.as_str()),
+        "kept after a success"
+    );
+}
+
+// ---------------------------------------------------------------- back-pressure
+
+#[test]
+fn block_when_full_waits_for_room_and_loses_nothing() {
+    let valve = Valve::new();
+    let mut o = fast(valve.sink());
+    o.batch_size = 5;
+    o.max_queue = 10;
+    o.flush_interval = Duration::from_secs(30);
+    o.block_when_full = true;
+    let (logger, counters) = start(o);
+    let logger = Arc::new(logger);
+    let done = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let (logger, done) = (logger.clone(), done.clone());
+        thread::spawn(move || {
+            for i in 0..30 {
+                logger.enqueue(event(i));
+                done.store(i + 1, Ordering::SeqCst);
+            }
+        })
+    };
+    assert!(wait_until(ms(3_000), || valve.calls() == 1
+        && done.load(Ordering::SeqCst) == 10));
+    thread::sleep(ms(100));
+    assert_eq!(done.load(Ordering::SeqCst), 10, "the 11th event waits");
+    assert_eq!(logger.pending(), 10);
+    assert_balanced(&logger, &counters);
+    valve.open();
+    producer.join().expect("producer");
+    logger.flush().expect("flush");
+    assert_eq!(valve.got(), (0..30).collect::<Vec<_>>());
+    let c = snap(&counters);
+    assert_eq!(
+        (c.events_queued, c.events_sent, c.events_dropped),
+        (30, 30, 0)
+    );
+    assert_balanced(&logger, &counters);
+}
+
+#[test]
+fn block_when_full_gives_up_at_shutdown() {
+    let (sink, got) = recording_sink(Arc::new(AtomicBool::new(false)));
+    let mut o = fast(sink);
+    o.batch_size = 5;
+    o.max_queue = 5;
+    o.max_retries = u32::MAX;
+    o.block_when_full = true;
+    let (logger, counters) = start(o);
+    let logger = Arc::new(logger);
+    let done = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let (logger, done) = (logger.clone(), done.clone());
+        thread::spawn(move || {
+            for i in 0..10 {
+                logger.enqueue(event(i));
+                done.store(i + 1, Ordering::SeqCst);
+            }
+        })
+    };
+    assert!(wait_until(ms(3_000), || done.load(Ordering::SeqCst) == 5));
+    thread::sleep(ms(100));
+    assert_eq!(done.load(Ordering::SeqCst), 5, "the 6th event waits");
+    assert_eq!(snap(&counters).events_dropped, 0);
+    let err = logger.shutdown(ms(100)).expect_err("the sink is down");
+    assert!(err.to_string().contains("5 events"), "{err}");
+    assert!(
+        wait_until(ms(2_000), || done.load(Ordering::SeqCst) == 10),
+        "the waiting producer was released"
+    );
+    producer.join().expect("producer");
+    assert!(lock(&got).is_empty());
+    let c = snap(&counters);
+    // Five accepted and lost at shutdown, five refused after it.
+    assert_eq!(
+        (c.events_queued, c.events_sent, c.events_dropped),
+        (5, 0, 10)
+    );
+}
+
+#[test]
+fn block_when_full_on_the_sink_thread_drops_instead_of_waiting() {
+    let me: Arc<Mutex<Weak<EventLogger>>> = Arc::new(Mutex::new(Weak::new()));
+    let inner_done = Arc::new(AtomicBool::new(false));
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = {
+        let (me, inner_done, got) = (me.clone(), inner_done.clone(), got.clone());
+        EventSink::Callback(Arc::new(move |batch: &[String]| {
+            lock(&got).extend(batch.iter().cloned());
+            if let Some(logger) = lock(&me).upgrade() {
+                if !inner_done.swap(true, Ordering::SeqCst) {
+                    // The queue is full of this very batch: waiting for
+                    // room here would wait for itself.
+                    for i in 100..103 {
+                        logger.enqueue(event(i));
+                    }
+                }
+            }
+            Ok(())
+        }))
+    };
+    let mut o = fast(sink);
+    o.batch_size = 2;
+    o.max_queue = 2;
+    o.flush_interval = Duration::from_secs(30);
+    o.block_when_full = true;
+    let (logger, counters) = start(o);
+    let logger = Arc::new(logger);
+    *lock(&me) = Arc::downgrade(&logger);
+    logger.enqueue(event(0));
+    logger.enqueue(event(1));
+    assert!(
+        wait_until(ms(3_000), || inner_done.load(Ordering::SeqCst)),
+        "the callback's enqueue returned"
+    );
+    logger.flush().expect("flush");
+    assert_eq!(seqs(&lock(&got)), [0, 1]);
+    let c = snap(&counters);
+    assert_eq!(
+        (c.events_queued, c.events_sent, c.events_dropped),
+        (5, 2, 3)
+    );
+    assert_balanced(&logger, &counters);
 }

@@ -7,6 +7,10 @@
 //! pipeline never sends an event twice, except that a retry after a failed
 //! attempt whose request the server did receive (a timeout, a lost
 //! response) sends that batch again: at-least-once at that one point.
+//!
+//! Only this thread resolves the batch: `enqueue` never drops an event of
+//! it, so what is counted sent is exactly what the sink accepted. Each
+//! resolution signals `Shared::room` for `enqueue` calls waiting for room.
 
 use super::queue::{Shared, State};
 use super::sink::{Attempt, Deliverer, FlushKind};
@@ -40,6 +44,7 @@ impl Drop for StopGuard {
         st.stopped = true;
         drop(st);
         self.0.done.notify_all();
+        self.0.room.notify_all();
     }
 }
 
@@ -63,7 +68,6 @@ impl Flusher {
         let mut st = sh.lock();
         let mut next_tick = Instant::now() + self.options.flush_interval;
         loop {
-            self.apply_trim(&mut st);
             if st.deadline.is_some() {
                 break;
             }
@@ -80,8 +84,11 @@ impl Flusher {
                 }
                 continue;
             }
-            if st.queue.len() >= self.options.batch_size {
-                let kind = if st.held() >= self.options.max_queue {
+            // A full queue is sent at once too (when `max_queue` is below
+            // `batch_size`), so that a full queue never waits for the interval.
+            let full_queue = !st.queue.is_empty() && st.held() >= self.options.max_queue;
+            if st.queue.len() >= self.options.batch_size || full_queue {
+                let kind = if full_queue {
                     FlushKind::Limit
                 } else {
                     FlushKind::FullBatch
@@ -109,8 +116,7 @@ impl Flusher {
         let req = st.flush_req;
         let target = st.flush_target;
         let mut err = None;
-        while st.resolved() < target {
-            self.apply_trim(&mut st);
+        while st.resolved_below() < target {
             if st.deadline.is_some() {
                 // Shutdown resolves everything; its callers learn from `stopped`.
                 return st;
@@ -142,7 +148,6 @@ impl Flusher {
     fn shutdown_pass<'a>(&mut self, sh: &'a Shared, mut st: Guard<'a>) {
         let deadline = st.deadline.unwrap_or_else(Instant::now);
         loop {
-            self.apply_trim(&mut st);
             let now = Instant::now();
             if st.held() == 0 || now >= deadline {
                 break;
@@ -162,29 +167,17 @@ impl Flusher {
         st.queue = Default::default();
         self.batch = Vec::new();
         st.inflight = 0;
-        st.trim = 0;
     }
 
     /// Moves up to `batch_size` events from the queue into a new batch.
     fn take(&mut self, st: &mut State, kind: FlushKind) {
         let n = self.options.batch_size.min(st.queue.len());
+        st.inflight_first = st.resolved_below();
         self.batch.extend(st.queue.drain(..n));
         st.inflight = n;
         self.kind = kind;
         self.failures = 0;
         self.next_try = Instant::now();
-    }
-
-    /// Removes from the batch the events `enqueue` dropped to make room.
-    fn apply_trim(&mut self, st: &mut State) {
-        if st.trim > 0 {
-            self.batch.drain(..st.trim);
-            st.inflight -= st.trim;
-            st.trim = 0;
-            if self.batch.is_empty() {
-                self.failures = 0;
-            }
-        }
     }
 
     /// Delivers the batch once, outside the lock, and books the outcome:
@@ -205,13 +198,12 @@ impl Flusher {
         let mut st = sh.lock();
         match &result {
             Ok(()) => {
-                let sent = self.batch.len() - st.trim;
-                Counters::add(&self.counters.events_sent, sent as u64);
-                self.resolve(&mut st);
+                Counters::add(&self.counters.events_sent, self.batch.len() as u64);
+                self.resolve(sh, &mut st);
             }
             Err(e) => {
                 Counters::inc(&self.counters.event_batches_failed);
-                self.apply_trim(&mut st);
+                st.last_error = Some(e.to_string());
                 self.failures = self.failures.saturating_add(1);
                 let retryable = matches!(
                     e,
@@ -222,7 +214,7 @@ impl Flusher {
                 );
                 if !retryable || self.failures > self.options.max_retries {
                     Counters::add(&self.counters.events_dropped, self.batch.len() as u64);
-                    self.resolve(&mut st);
+                    self.resolve(sh, &mut st);
                 } else {
                     self.next_try = Instant::now() + self.backoff();
                 }
@@ -231,12 +223,13 @@ impl Flusher {
         (st, result)
     }
 
-    /// The batch is done with (its events counted by the caller).
-    fn resolve(&mut self, st: &mut State) {
+    /// The batch is done with (its events counted by the caller): room for
+    /// waiting `enqueue` calls.
+    fn resolve(&mut self, sh: &Shared, st: &mut State) {
         self.batch.clear();
         st.inflight = 0;
-        st.trim = 0;
         self.failures = 0;
+        sh.room.notify_all();
     }
 
     /// `retry_backoff * 2^(failures - 1)`, at most `max_backoff`.

@@ -22,11 +22,20 @@ const NOT_RETRYABLE: [u16; 6] = [400, 403, 405, 413, 429, 501];
 /// Response bodies quoted in error messages are cut to this many bytes.
 const QUOTE_MAX: usize = 200;
 
+/// Stands for the SDK key in every message.
+const KEY_SHOWN: &str = "<sdk-key>";
+
 /// A POST endpoint with its agent (connection pool, timeout) built once.
+///
+/// Every error message it makes goes through [`Redactor`]: the server's
+/// answer may echo the SDK key, and the URL may hold it.
 pub(super) struct HttpSink {
     agent: ureq::Agent,
     url: String,
+    /// `url` as shown in messages.
+    shown_url: String,
     sdk_key: String,
+    redactor: Redactor,
     timeout: Duration,
 }
 
@@ -34,10 +43,12 @@ impl HttpSink {
     /// Checks the URL's scheme and builds the agent (no redirects: a POST
     /// must not turn into a GET).
     pub(super) fn new(url: &str, sdk_key: &str, timeout: Duration) -> Result<HttpSink, Error> {
+        let redactor = Redactor::new(sdk_key);
+        let shown_url = redactor.apply(url);
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Options {
                 option: "sink.url",
-                message: format!("`{url}` is not an http:// or https:// URL"),
+                message: format!("`{shown_url}` is not an http:// or https:// URL"),
             });
         }
         let agent = ureq::AgentBuilder::new()
@@ -47,7 +58,9 @@ impl HttpSink {
         Ok(HttpSink {
             agent,
             url: url.to_string(),
+            shown_url,
             sdk_key: sdk_key.to_string(),
+            redactor,
             timeout,
         })
     }
@@ -92,25 +105,103 @@ impl HttpSink {
                 Err(self.failure(status, &text, !NOT_RETRYABLE.contains(&status)))
             }
             Err(ureq::Error::Transport(t)) => Err(Error::Sink {
-                message: format!("POST {} failed: {t}", self.url),
+                message: self.redactor.apply(&format!(
+                    "POST {} failed: {}",
+                    self.shown_url,
+                    transport_detail(&t)
+                )),
                 retryable: true,
             }),
         }
     }
 
+    /// An HTTP status failure quoting the start of the answer (redacted
+    /// before it is cut, so that no part of a key survives the cut).
     fn failure(&self, status: u16, body: &str, retryable: bool) -> Error {
+        let body = self.redactor.apply(body);
         let mut cut = body.len().min(QUOTE_MAX);
         while !body.is_char_boundary(cut) {
             cut -= 1;
         }
         let quote = body[..cut].trim();
         let message = if quote.is_empty() {
-            format!("POST {} failed with HTTP {status}", self.url)
+            format!("POST {} failed with HTTP {status}", self.shown_url)
         } else {
-            format!("POST {} failed with HTTP {status}: {quote}", self.url)
+            format!("POST {} failed with HTTP {status}: {quote}", self.shown_url)
         };
         Error::Sink { message, retryable }
     }
+}
+
+/// What went wrong on the way, without the URL (the caller names it) and
+/// without the repetitions of ureq's nested errors ("Network Error: Network
+/// Error: …" when an I/O error wraps another ureq error).
+fn transport_detail(t: &ureq::Transport) -> String {
+    let mut text = t.kind().to_string();
+    if let Some(m) = t.message() {
+        text.push_str(": ");
+        text.push_str(m);
+    }
+    if let Some(source) = std::error::Error::source(t) {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+    }
+    let url = t.url().map(|u| u.to_string());
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) && Some(part) != url.as_deref() {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
+}
+
+/// Replaces the SDK key in a text: as is, percent-encoded (upper- and
+/// lowercase hex, as in a URL) and JSON-escaped (as a server may echo it).
+struct Redactor {
+    forms: Vec<String>,
+}
+
+impl Redactor {
+    fn new(sdk_key: &str) -> Redactor {
+        let mut forms = Vec::new();
+        if !sdk_key.is_empty() {
+            let upper = percent_encode(sdk_key);
+            let json = serde_json::to_string(sdk_key).unwrap_or_default();
+            let json = json.trim_matches('"').to_string();
+            for form in [sdk_key.to_string(), upper.to_ascii_lowercase(), upper, json] {
+                if !form.is_empty() && !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+            // Longest first, so that a form containing another goes whole.
+            forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        }
+        Redactor { forms }
+    }
+
+    fn apply(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for form in &self.forms {
+            if text.contains(form.as_str()) {
+                text = text.replace(form.as_str(), KEY_SHOWN);
+            }
+        }
+        text
+    }
+}
+
+/// Percent-encodes every byte but the URL-unreserved ones (RFC 3986).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `{"events":[...],"statsigMetadata":{...}}` around the opaque event texts.
@@ -197,6 +288,38 @@ mod tests {
         assert!("89ab".contains(&id[19..20]), "{id}");
         assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
         assert_eq!(session_id(), id);
+    }
+
+    #[test]
+    fn redactor_replaces_every_form_of_the_key() {
+        let r = Redactor::new("secret-a+b/c=\"d");
+        let text = r.apply(
+            "k=secret-a%2Bb%2Fc%3D%22d, k=secret-a%2bb%2fc%3d%22d, \
+             {\"error\":\"bad key secret-a+b/c=\\\"d\"}, raw secret-a+b/c=\"d",
+        );
+        assert_eq!(
+            text,
+            "k=<sdk-key>, k=<sdk-key>, {\"error\":\"bad key <sdk-key>\"}, raw <sdk-key>"
+        );
+        assert_eq!(
+            Redactor::new("").apply("nothing to hide"),
+            "nothing to hide"
+        );
+        assert_eq!(percent_encode("aZ09-._~ é"), "aZ09-._~%20%C3%A9");
+    }
+
+    #[test]
+    fn a_key_cut_by_the_quote_limit_is_still_redacted() {
+        let key = "secret-0123456789";
+        let sink =
+            HttpSink::new("http://127.0.0.1:9/x", key, Duration::from_secs(1)).expect("sink");
+        for at in QUOTE_MAX - key.len()..QUOTE_MAX + 1 {
+            let body = format!("{}{key} and more", "x".repeat(at));
+            let Error::Sink { message, .. } = sink.failure(404, &body, true) else {
+                unreachable!()
+            };
+            assert!(!message.contains("secret-0"), "{message}");
+        }
     }
 
     #[test]

@@ -16,10 +16,10 @@
 //!
 //! Delivery guarantee: each accepted event is delivered once, in arrival
 //! order, or dropped and counted (queue full, retries exhausted, a
-//! non-retryable sink error, shutdown timeout). The one exception is a
-//! retry after an attempt that failed on the client's side although the
-//! server got the request (a timeout, a lost response): that batch may
-//! arrive twice.
+//! non-retryable sink error, shutdown timeout), never both. The one
+//! exception is a retry after an attempt that failed on the client's side
+//! although the server got the request (a timeout, a lost response): that
+//! batch may arrive twice.
 
 mod dedupe;
 mod flusher;
@@ -44,8 +44,11 @@ pub struct EventOptions {
     pub batch_size: usize,
     /// A partial batch is flushed after this long. Default 10 s.
     pub flush_interval: Duration,
-    /// Events held at most (queued plus awaiting retry). When full, the
-    /// oldest event is dropped and counted. Default 100 000.
+    /// Events held at most: queued, plus the batch being delivered or
+    /// awaiting retry ("in flight"). When full, the oldest queued event is
+    /// dropped and counted; when every held event is in flight, the
+    /// incoming one is. In-flight events are never dropped to make room.
+    /// Default 100 000.
     pub max_queue: usize,
     /// Delivery attempts per batch after the first. Default 5.
     pub max_retries: u32,
@@ -55,6 +58,13 @@ pub struct EventOptions {
     pub max_backoff: Duration,
     /// Timeout of one HTTP delivery. Default 10 s.
     pub request_timeout: Duration,
+    /// When the queue is full, make `enqueue` wait for room instead of
+    /// dropping: back-pressure for batch tools where nothing may be lost.
+    /// It waits as long as the sink takes (retries and backoff included),
+    /// but never where the wait could not end: after shutdown, once the
+    /// event thread has stopped, or on the event thread itself (a callback
+    /// sink calling `enqueue`) it drops as when false. Default false.
+    pub block_when_full: bool,
 }
 
 impl EventOptions {
@@ -69,6 +79,7 @@ impl EventOptions {
             retry_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
             request_timeout: Duration::from_secs(10),
+            block_when_full: false,
         }
     }
 }
