@@ -586,3 +586,49 @@ func TestUserBuilder(t *testing.T) {
 		t.Errorf("custom IDs only: %s", js)
 	}
 }
+
+// A library exporting every function but another ABI version is refused with both versions
+// named. Built from C stubs with the system C compiler (skipped without one).
+func TestLoadRejectsOtherABI(t *testing.T) {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skip("no C compiler")
+	}
+	var l library
+	var src strings.Builder
+	src.WriteString("#include <stdint.h>\n#include <stddef.h>\n#include <string.h>\n")
+	for _, s := range l.symbols() {
+		switch s.name {
+		case "gatehouse_abi_version":
+			src.WriteString("uint32_t gatehouse_abi_version(void) { return ABI; }\n")
+		case "gatehouse_version":
+			src.WriteString("int32_t gatehouse_version(uint8_t *b, size_t cap, size_t *len) { " +
+				"const char *v = VERSION; *len = strlen(v); if (cap < *len) return 1; memcpy(b, v, *len); return 0; }\n")
+		default:
+			src.WriteString("int32_t " + s.name + "(void) { return 0; }\n")
+		}
+	}
+	dir := t.TempDir()
+	cfile := filepath.Join(dir, "stub.c")
+	if err := os.WriteFile(cfile, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(name, abi, version string) string {
+		so := filepath.Join(dir, name)
+		out, err := exec.Command(cc, "-shared", "-fPIC", "-O0", "-DABI="+abi, `-DVERSION="`+version+`"`, "-o", so, cfile).CombinedOutput()
+		if err != nil {
+			t.Fatalf("cc: %v\n%s", err, out)
+		}
+		return so
+	}
+	for _, c := range []struct{ abi, version, want string }{
+		{"2", "9.9.9", "found gatehouse 9.9.9 with ABI version 2, but this binding needs ABI version 1"},
+		{"1", "not-a-version", `invalid version string "not-a-version"`},
+	} {
+		so := build("stub"+c.abi+".so", c.abi, c.version)
+		l, what := tryLoad(candidate{path: so, source: "test"})
+		if l != nil || !strings.Contains(what, c.want) {
+			t.Errorf("ABI %s, version %s: loaded=%v, %q", c.abi, c.version, l != nil, what)
+		}
+	}
+}
