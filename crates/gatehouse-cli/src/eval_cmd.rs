@@ -161,8 +161,12 @@ fn finish(client: &Client, logging: bool) -> Result<(), CliError> {
         return Err(CliError::Failed(format!("events not delivered: {e}")));
     }
     if c.events_dropped > 0 {
+        let why = client
+            .last_event_error()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
         return Err(CliError::Failed(format!(
-            "{} events could not be delivered",
+            "{} events could not be delivered{why}",
             c.events_dropped
         )));
     }
@@ -193,7 +197,9 @@ fn event_options(flags: &Flags, sdk_key: Option<&str>) -> Result<Option<EventOpt
     match (flags.switch("log-exposures"), sink) {
         (true, Some(sink)) => {
             let mut o = EventOptions::new(sink);
-            // A short run: retry quickly rather than wait a minute.
+            // A batch tool: wait for room rather than drop, and retry
+            // quickly rather than wait a minute.
+            o.block_when_full = true;
             o.retry_backoff = Duration::from_millis(200);
             o.max_backoff = Duration::from_secs(2);
             Ok(Some(o))

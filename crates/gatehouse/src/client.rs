@@ -425,7 +425,11 @@ impl Client {
         Ok(())
     }
 
-    /// Deliver every queued event now; returns when delivered or dropped.
+    /// Deliver every queued event now. `Err` as soon as a batch fails during
+    /// this flush; a retryable batch stays queued for the next attempt (see
+    /// [`EventLogger::flush`]).
+    ///
+    /// [`EventLogger::flush`]: crate::events::EventLogger::flush
     pub fn flush(&self) -> Result<(), Error> {
         match &self.inner.logger {
             Some(l) => l.flush(),
@@ -456,6 +460,12 @@ impl Client {
             Some(l) => l.shutdown(left),
             None => Ok(()),
         }
+    }
+
+    /// The text of the last failed event delivery, if any (kept after
+    /// later successes).
+    pub fn last_event_error(&self) -> Option<String> {
+        self.inner.logger.as_ref().and_then(EventLogger::last_error)
     }
 
     /// Where specs come from and how fresh they are.

@@ -375,9 +375,12 @@ fn a_query_in_the_base_url_stays_a_query() {
     assert_eq!(request.query_param("region"), Some("eu"));
 }
 
+/// An option name and a change that makes it invalid.
+type BadOption = (&'static str, Box<dyn Fn(&mut Options)>);
+
 #[test]
 fn invalid_options_are_rejected_by_name() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Options)>)> = vec![
+    let cases: Vec<BadOption> = vec![
         (
             "http_timeout",
             Box::new(|o| o.http_timeout = Duration::ZERO),
