@@ -20,11 +20,13 @@
 //! The table is an append-only slab: a fixed directory of 4096 lazily
 //! allocated segments of 4096 slots, each slot an `ArcSwapOption<Entry>`.
 //! A lookup is: decode, index the directory (a `OnceLock` read), one
-//! lock-free `load_full` of the slot (an `Arc` clone), and a generation and
-//! tag check. It takes no lock and never blocks, so any number of threads
-//! evaluate concurrently. Because the lookup holds its own `Arc`, a
-//! concurrent release only removes the slot's reference; the object is
-//! freed when the last in-flight call drops its clone.
+//! lock-free `load` of the slot (an `arc_swap` guard: no reference-count
+//! write in the common case, so threads sharing one client do not contend
+//! on its count), and a generation and tag check. It takes no lock and
+//! never blocks, so any number of threads evaluate concurrently. The guard
+//! protects the entry like an `Arc` would: a concurrent release only
+//! removes the slot's reference, and the object is freed when the last
+//! in-flight call drops its guard.
 //!
 //! Only issuing and releasing handles take a mutex (the free list); a
 //! release is a compare-and-swap of the exact entry looked up, so of two
@@ -151,13 +153,6 @@ pub(crate) fn insert(object: Object) -> Result<u64, Error> {
     Ok(encode(tag, generation, index))
 }
 
-/// The live entry behind `handle`, which must carry `want`'s tag. The
-/// returned `Arc` keeps the object alive for the caller's whole call.
-pub(crate) fn get(handle: u64, want: Tag) -> Result<Arc<Entry>, Error> {
-    let (entry, _) = find(handle, want)?;
-    Ok(entry)
-}
-
 fn find(handle: u64, want: Tag) -> Result<(Arc<Entry>, &'static ArcSwapOption<Entry>), Error> {
     let tag = Tag::of(handle).ok_or(Error::InvalidHandle)?;
     if tag != want {
@@ -173,20 +168,43 @@ fn find(handle: u64, want: Tag) -> Result<(Arc<Entry>, &'static ArcSwapOption<En
     Ok((entry, slot))
 }
 
-/// A live client, borrowed for one call (holds the entry's `Arc`).
-pub(crate) struct ClientRef(Arc<Entry>);
+/// An entry loaded for the length of one call. An `arc_swap` guard, not an
+/// `Arc` clone: in the common case it writes nothing shared (no reference
+/// count traffic on a client that every thread uses), yet a release racing
+/// the call still cannot free the object before the guard is dropped.
+type Loaded = arc_swap::Guard<Option<Arc<Entry>>>;
 
-/// A live user, borrowed for one call (holds the entry's `Arc`).
-pub(crate) struct UserRef(Arc<Entry>);
+/// The live entry behind `handle` with `want`'s tag, as a guard.
+fn load(handle: u64, want: Tag) -> Result<Loaded, Error> {
+    let tag = Tag::of(handle).ok_or(Error::InvalidHandle)?;
+    if tag != want {
+        return Err(Error::WrongHandleType);
+    }
+    let index = u32::try_from(handle & INDEX_MASK).map_err(|_| Error::InvalidHandle)?;
+    let generation = ((handle >> INDEX_BITS) & 0xFFFF_FFFF) as u32;
+    let slot = TABLE.slot(index).ok_or(Error::InvalidHandle)?;
+    let guard = slot.load();
+    match &*guard {
+        Some(entry) if entry.generation == generation && entry.object.tag() == want => Ok(guard),
+        _ => Err(Error::InvalidHandle),
+    }
+}
+
+/// A live client, borrowed for one call.
+pub(crate) struct ClientRef(Loaded);
+
+/// A live user, borrowed for one call.
+pub(crate) struct UserRef(Loaded);
 
 impl std::ops::Deref for ClientRef {
     type Target = Client;
 
     fn deref(&self) -> &Client {
-        match &self.0.object {
-            Object::Client(c) => c,
-            // Invariant: `client()` builds a ClientRef only over a client entry.
-            Object::User(_) => unreachable!("ClientRef over a user entry"),
+        match self.0.as_deref().map(|e| &e.object) {
+            Some(Object::Client(c)) => c,
+            // Invariant: `client()` builds a ClientRef only over a loaded
+            // client entry, and the guard keeps exactly that value.
+            _ => unreachable!("ClientRef over a non-client entry"),
         }
     }
 }
@@ -195,29 +213,30 @@ impl std::ops::Deref for UserRef {
     type Target = User;
 
     fn deref(&self) -> &User {
-        match &self.0.object {
-            Object::User(u) => u,
-            // Invariant: `user()` builds a UserRef only over a user entry.
-            Object::Client(_) => unreachable!("UserRef over a client entry"),
+        match self.0.as_deref().map(|e| &e.object) {
+            Some(Object::User(u)) => u,
+            // Invariant: `user()` builds a UserRef only over a loaded user
+            // entry, and the guard keeps exactly that value.
+            _ => unreachable!("UserRef over a non-user entry"),
         }
     }
 }
 
-/// The client behind a handle: one lock-free load and one `Arc` clone.
+/// The client behind a handle: one lock-free load, no reference count.
 pub(crate) fn client(handle: u64) -> Result<ClientRef, Error> {
-    let entry = get(handle, Tag::Client)?;
-    match entry.object {
-        Object::Client(_) => Ok(ClientRef(entry)),
-        Object::User(_) => Err(Error::WrongHandleType),
+    let guard = load(handle, Tag::Client)?;
+    match guard.as_deref().map(|e| &e.object) {
+        Some(Object::Client(_)) => Ok(ClientRef(guard)),
+        _ => Err(Error::WrongHandleType),
     }
 }
 
-/// The user behind a handle: one lock-free load and one `Arc` clone.
+/// The user behind a handle: one lock-free load, no reference count.
 pub(crate) fn user(handle: u64) -> Result<UserRef, Error> {
-    let entry = get(handle, Tag::User)?;
-    match entry.object {
-        Object::User(_) => Ok(UserRef(entry)),
-        Object::Client(_) => Err(Error::WrongHandleType),
+    let guard = load(handle, Tag::User)?;
+    match guard.as_deref().map(|e| &e.object) {
+        Some(Object::User(_)) => Ok(UserRef(guard)),
+        _ => Err(Error::WrongHandleType),
     }
 }
 
@@ -248,15 +267,24 @@ mod tests {
     #[test]
     fn stale_double_and_wrong_type_handles_fail() {
         let h = insert(user()).expect("insert");
-        assert!(get(h, Tag::User).is_ok());
-        assert!(matches!(get(h, Tag::Client), Err(Error::WrongHandleType)));
+        assert!(load(h, Tag::User).is_ok());
+        assert!(matches!(
+            load(h, Tag::Client).map(|_| ()),
+            Err(Error::WrongHandleType)
+        ));
         release(h, Tag::User).expect("first release");
-        assert!(matches!(get(h, Tag::User), Err(Error::InvalidHandle)));
+        assert!(matches!(
+            load(h, Tag::User).map(|_| ()),
+            Err(Error::InvalidHandle)
+        ));
         assert!(matches!(release(h, Tag::User), Err(Error::InvalidHandle)));
         // The slot is reused under a new generation; the old handle stays dead.
         let h2 = insert(user()).expect("insert");
         assert_ne!(h, h2);
-        assert!(matches!(get(h, Tag::User), Err(Error::InvalidHandle)));
+        assert!(matches!(
+            load(h, Tag::User).map(|_| ()),
+            Err(Error::InvalidHandle)
+        ));
         release(h2, Tag::User).expect("release");
     }
 
@@ -269,7 +297,7 @@ mod tests {
             encode(Tag::User, 7, 0xFF_FFFF),
             0x7fff_0000_1000,
         ] {
-            assert!(get(h, Tag::User).is_err(), "{h:#x}");
+            assert!(load(h, Tag::User).is_err(), "{h:#x}");
         }
     }
 }
