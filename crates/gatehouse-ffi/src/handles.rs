@@ -155,15 +155,15 @@ pub(crate) fn insert(object: Object) -> Result<u64, Error> {
 
 fn find(handle: u64, want: Tag) -> Result<(Arc<Entry>, &'static ArcSwapOption<Entry>), Error> {
     let tag = Tag::of(handle).ok_or(Error::InvalidHandle)?;
-    if tag != want {
-        return Err(Error::WrongHandleType);
-    }
     let index = u32::try_from(handle & INDEX_MASK).map_err(|_| Error::InvalidHandle)?;
     let generation = ((handle >> INDEX_BITS) & 0xFFFF_FFFF) as u32;
     let slot = TABLE.slot(index).ok_or(Error::InvalidHandle)?;
     let entry = slot.load_full().ok_or(Error::InvalidHandle)?;
-    if entry.generation != generation || entry.object.tag() != want {
+    if entry.generation != generation || entry.object.tag() != tag {
         return Err(Error::InvalidHandle);
+    }
+    if tag != want {
+        return Err(Error::WrongHandleType);
     }
     Ok((entry, slot))
 }
@@ -175,17 +175,23 @@ fn find(handle: u64, want: Tag) -> Result<(Arc<Entry>, &'static ArcSwapOption<En
 type Loaded = arc_swap::Guard<Option<Arc<Entry>>>;
 
 /// The live entry behind `handle` with `want`'s tag, as a guard.
+///
+/// `WrongHandleType` only for a *live* handle of the other type; a
+/// released or never-issued handle is `InvalidHandle` whatever its tag.
 fn load(handle: u64, want: Tag) -> Result<Loaded, Error> {
     let tag = Tag::of(handle).ok_or(Error::InvalidHandle)?;
-    if tag != want {
-        return Err(Error::WrongHandleType);
-    }
     let index = u32::try_from(handle & INDEX_MASK).map_err(|_| Error::InvalidHandle)?;
     let generation = ((handle >> INDEX_BITS) & 0xFFFF_FFFF) as u32;
     let slot = TABLE.slot(index).ok_or(Error::InvalidHandle)?;
     let guard = slot.load();
     match &*guard {
-        Some(entry) if entry.generation == generation && entry.object.tag() == want => Ok(guard),
+        Some(entry) if entry.generation == generation && entry.object.tag() == tag => {
+            if tag == want {
+                Ok(guard)
+            } else {
+                Err(Error::WrongHandleType)
+            }
+        }
         _ => Err(Error::InvalidHandle),
     }
 }
@@ -286,6 +292,24 @@ mod tests {
             Err(Error::InvalidHandle)
         ));
         release(h2, Tag::User).expect("release");
+    }
+
+    #[test]
+    fn dead_or_unissued_handles_of_the_other_type_are_invalid_not_wrong_type() {
+        let h = insert(user()).expect("insert");
+        release(h, Tag::User).expect("release");
+        // A released user handle offered as a client: dead, so invalid.
+        assert!(matches!(
+            load(h, Tag::Client).map(|_| ()),
+            Err(Error::InvalidHandle)
+        ));
+        assert!(matches!(release(h, Tag::Client), Err(Error::InvalidHandle)));
+        // A never-issued handle with the client tag offered as a user.
+        let unissued = encode(Tag::Client, 0, 0);
+        assert!(matches!(
+            load(unissued, Tag::User).map(|_| ()),
+            Err(Error::InvalidHandle)
+        ));
     }
 
     #[test]

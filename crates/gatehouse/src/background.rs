@@ -155,18 +155,30 @@ impl Syncer {
         }
     }
 
-    /// One ID-list manifest sync (no-op without a manifest).
-    pub fn sync_id_lists(&mut self, inner: &Inner) {
+    /// One ID-list manifest sync (no-op without a manifest). Lists that
+    /// downloaded are applied even when others failed; the first failure
+    /// is returned (all are counted and the last is shown by `status()`).
+    pub fn sync_id_lists(&mut self, inner: &Inner) -> Result<(), Error> {
         let Some(sync) = &mut self.id_lists else {
-            return;
+            return Ok(());
         };
         let outcome = sync.sync();
         if let Some(lists) = outcome.lists {
             inner.store.update(|s| s.id_lists = Arc::new(lists));
         }
+        let mut first = None;
         for e in outcome.errors {
             Counters::inc(&inner.counters.id_list_updates_failed);
             inner.store.record_error(&e, now_ms_u64());
+            first.get_or_insert(e);
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    /// The timeout of the manifest and list requests that follow.
+    pub fn set_id_list_timeout(&mut self, timeout: Duration) {
+        if let Some(sync) = &mut self.id_lists {
+            sync.set_timeout(timeout);
         }
     }
 
@@ -203,7 +215,8 @@ impl Syncer {
             }
             if let (Some(at), Some(every)) = (next_ids, id_every) {
                 if at <= now {
-                    self.sync_id_lists(&inner);
+                    // Errors are recorded, counted and shown by status().
+                    let _ = self.sync_id_lists(&inner);
                     next_ids = Some(Instant::now() + every);
                 }
             }
@@ -232,6 +245,7 @@ pub(crate) fn spawn(
         )),
         _ => None,
     };
+    syncer.set_id_list_timeout(inner.options.http_timeout);
     let stop = Arc::clone(&inner.stop);
     std::thread::Builder::new()
         .name("gatehouse-sync".into())

@@ -2,7 +2,7 @@
 //! exposure logging.
 
 use crate::background::{self, Stop};
-use crate::events::{Dedupe, EventLogger};
+use crate::events::{Dedupe, EventLogger, EventSink};
 use crate::exposure::{self, Common, Discriminator};
 use crate::layer::Layer;
 use crate::options::{CallOptions, IdListSource, Options, SpecSource};
@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub stop: Arc<Stop>,
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
     initialized: AtomicBool,
+    /// ID-list files loaded (a failed load is retried by `initialize`).
+    id_lists_loaded: AtomicBool,
     shut_down: AtomicBool,
 }
 
@@ -118,6 +120,7 @@ impl Client {
                 stop: Arc::new(Stop::default()),
                 background: Mutex::new(None),
                 initialized: AtomicBool::new(false),
+                id_lists_loaded: AtomicBool::new(false),
                 shut_down: AtomicBool::new(false),
                 options,
             }),
@@ -135,9 +138,23 @@ impl Client {
         }
         let first = !self.inner.initialized.swap(true, Ordering::AcqRel);
         let inner = &self.inner;
+        let lists_loaded = inner.id_lists_loaded.load(Ordering::Acquire);
         let id_result = match &inner.options.id_lists {
-            IdListSource::Files(files) if first => crate::sync::load_id_list_files(files)
-                .map(|lists| inner.store.update(|s| s.id_lists = Arc::new(lists))),
+            // Until they load once: a later initialize retries them.
+            IdListSource::Files(files) if !lists_loaded => {
+                match crate::sync::load_id_list_files(files) {
+                    Ok(lists) => {
+                        inner.store.update(|s| s.id_lists = Arc::new(lists));
+                        inner.id_lists_loaded.store(true, Ordering::Release);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        Counters::inc(&inner.counters.id_list_updates_failed);
+                        inner.store.record_error(&e, now_ms_u64());
+                        Err(e)
+                    }
+                }
+            }
             IdListSource::InMemory(lists) if first => {
                 inner.store.update(|s| s.id_lists = Arc::clone(lists));
                 Ok(())
@@ -153,16 +170,16 @@ impl Client {
             _ => None,
         };
         let mut sync = background::Syncer::new(Arc::downgrade(inner), init_source);
+        sync.set_id_list_timeout(inner.options.init_timeout);
         let spec_result = sync.sync_specs(inner);
-        if let IdListSource::Manifest { .. } = inner.options.id_lists {
-            sync.sync_id_lists(inner);
-        }
+        let manifest_result = sync.sync_id_lists(inner);
         if first {
             let handle = background::spawn(inner, sync)?;
             *lock(&inner.background) = handle;
         }
         spec_result.map_err(|e| init_error(e, &inner.options))?;
-        id_result
+        id_result?;
+        manifest_result
     }
 
     /// Sync specs (and a manifest's ID lists) now, on the calling thread.
@@ -173,10 +190,8 @@ impl Client {
         let inner = &self.inner;
         let mut sync = background::Syncer::new(Arc::downgrade(inner), None);
         let result = sync.sync_specs(inner);
-        if let IdListSource::Manifest { .. } = inner.options.id_lists {
-            sync.sync_id_lists(inner);
-        }
-        result
+        let lists = sync.sync_id_lists(inner);
+        result.and(lists)
     }
 
     pub(crate) fn evaluated<'s>(
@@ -431,6 +446,9 @@ impl Client {
     ///
     /// [`EventLogger::flush`]: crate::events::EventLogger::flush
     pub fn flush(&self) -> Result<(), Error> {
+        if self.inner.shut_down.load(Ordering::Acquire) {
+            return Err(Error::ShutDown);
+        }
         match &self.inner.logger {
             Some(l) => l.flush(),
             None => Ok(()),
@@ -631,9 +649,14 @@ fn validate(o: &Options) -> Result<(), Error> {
             return bad("sdk_key", "a URL source needs an SDK key");
         }
     }
-    if let Some(ev) = &o.events {
-        if ev.batch_size == 0 || ev.max_queue == 0 {
-            return bad("events", "batch_size and max_queue must be at least 1");
+    if let Some(EventSink::File(path)) = o.events.as_ref().map(|e| &e.sink) {
+        // Caught here rather than as dropped events at the first flush.
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if path.as_os_str().is_empty() || path.is_dir() {
+            return bad("events", "the events file path is empty or a directory");
+        }
+        if parent.is_some_and(|p| !p.is_dir()) {
+            return bad("events", "the events file's directory does not exist");
         }
     }
     Ok(())

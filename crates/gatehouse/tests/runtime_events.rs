@@ -271,3 +271,41 @@ fn memory_stays_flat_with_a_new_user_on_every_call() {
     );
     assert!(rss_end < 256 * 1024, "resident memory {rss_end} KiB");
 }
+
+#[test]
+fn shutdown_fails_when_events_were_lost_on_the_way_out() {
+    let mut options = Options::from_json(example_specs());
+    let mut events = EventOptions::new(EventSink::Http {
+        url: "http://127.0.0.1:9/v1/log_event".into(),
+        sdk_key: KEY.into(),
+    });
+    events.max_retries = 1;
+    events.retry_backoff = Duration::from_millis(10);
+    events.max_backoff = Duration::from_millis(10);
+    options.events = Some(events);
+    let client = Client::new(options).expect("client");
+    client.initialize().expect("initialize");
+    let user = User::from_json(&json!({"userID": "lost"})).expect("user");
+    client.check_gate(&user, "dark_mode");
+    let err = client
+        .shutdown(Duration::from_secs(5))
+        .expect_err("the only event could not be delivered");
+    assert!(err.to_string().contains("could not be delivered"), "{err}");
+    assert!(!err.to_string().contains(KEY), "{err}");
+    assert_eq!(client.counters().events_dropped, 1);
+    assert!(matches!(client.flush(), Err(gatehouse::Error::ShutDown)));
+}
+
+#[test]
+fn an_unusable_events_file_is_an_options_error() {
+    let missing_dir = std::env::temp_dir().join("gatehouse-no-such-dir-xyz/events.ndjson");
+    for path in [missing_dir, std::env::temp_dir(), std::path::PathBuf::new()] {
+        let mut options = Options::from_json(example_specs());
+        options.events = Some(EventOptions::new(EventSink::File(path.clone())));
+        match Client::new(options) {
+            Err(gatehouse::Error::Options { option, .. }) => assert_eq!(option, "events"),
+            Err(e) => panic!("{path:?}: {e}"),
+            Ok(_) => panic!("{path:?}: accepted"),
+        }
+    }
+}

@@ -237,6 +237,7 @@ impl EventLogger {
         else {
             return Ok(());
         };
+        let dropped_before = self.counters.snapshot().events_dropped;
         let deadline = Instant::now() + timeout;
         let mut st = self.shared.lock();
         st.closed = true;
@@ -267,6 +268,16 @@ impl EventLogger {
         if handle.join().is_err() {
             return Err(stopped_error());
         }
+        // Anything dropped while shutting down — still held at the deadline,
+        // or given up after failed deliveries — fails the shutdown.
+        let dropped = self.counters.snapshot().events_dropped - dropped_before;
+        if dropped > lost {
+            let why = self.last_error().unwrap_or_default();
+            return Err(Error::Sink {
+                message: format!("{dropped} events could not be delivered during shutdown: {why}"),
+                retryable: false,
+            });
+        }
         if lost > 0 {
             return Err(lost_error(lost));
         }
@@ -291,18 +302,20 @@ impl EventLogger {
 }
 
 impl Drop for EventLogger {
+    /// Never blocks: the thread that drops the last handle may be one that
+    /// was evaluating (it happened to hold the last reference to a released
+    /// client). The event thread is told to deliver what it can within
+    /// [`DROP_TIMEOUT`] and stop, and is left to do so on its own. Losses
+    /// are in the counters; there is no one to report an error to.
     fn drop(&mut self) {
-        if thread::current().id() == self.thread_id {
-            // Dropped by its own sink (the last handle lived in a callback):
-            // it cannot join itself, so it tells itself to stop and detaches.
-            let mut st = self.shared.lock();
+        let mut st = self.shared.lock();
+        if !st.closed {
             st.closed = true;
             st.deadline = Some(Instant::now() + DROP_TIMEOUT);
-            self.shared.room.notify_all();
-            return;
         }
-        // Losses are in the counters; there is no one to report an error to.
-        let _ = self.shutdown(DROP_TIMEOUT);
+        drop(st);
+        self.shared.wake.notify_all();
+        self.shared.room.notify_all();
     }
 }
 

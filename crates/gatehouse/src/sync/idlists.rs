@@ -80,6 +80,14 @@ impl IdListSync {
         }
     }
 
+    /// Change the timeout of later requests (the first sync of a client
+    /// runs under its initialization timeout, later ones under the HTTP
+    /// timeout). Keeps the lists and their download state.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+        self.agent = transport::agent(timeout);
+    }
+
     /// The lists held now.
     pub fn current(&self) -> IdLists {
         self.lists

@@ -9,6 +9,10 @@ use gatehouse_core::{evaluate, parse_specs, EvalEnv, IdLists, Kind, User as Core
 use serde_json::Value;
 use std::collections::HashMap;
 
+pub fn repo_file_path(rel: &str) -> String {
+    format!("{}/../../{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
 pub fn repo_file(rel: &str) -> String {
     let path = format!("{}/../../{rel}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -48,6 +52,31 @@ pub fn variant(specs: &str, time: u64, b: bool, filler_gates: usize) -> String {
         for i in 0..filler_gates {
             gates.insert(format!("zz_filler_{i}"), template.clone());
         }
+    }
+    v.to_string()
+}
+
+/// [`variant`] plus `n` gates with one regex condition each: small on the
+/// wire, slow to load (every regex is compiled when the specs load).
+pub fn slow_to_load_variant(specs: &str, time: u64, b: bool, n: usize) -> String {
+    let mut v: Value = serde_json::from_str(&variant(specs, time, b, 0)).expect("specs");
+    let template = v["feature_gates"]["dark_mode"].clone();
+    for i in 0..n {
+        let cond = format!("zzc{i}");
+        v["condition_map"][&cond] = serde_json::json!({
+            "type": "user_field",
+            "targetValue": format!("^(qa|dev|ops){i}-[a-z]{{1,{}}}(x|y|z)*\\d{{2,9}}$", i % 40 + 1),
+            "operator": "str_matches",
+            "field": "email",
+            "additionalValues": {},
+            "idType": "userID"
+        });
+        let mut gate = template.clone();
+        gate["rules"] = serde_json::json!([{
+            "name": "slow", "passPercentage": 100, "conditions": [cond],
+            "returnValue": true, "id": format!("zzr{i}"), "salt": "s", "idType": "userID"
+        }]);
+        v["feature_gates"][format!("zz_filler_{i}")] = gate;
     }
     v.to_string()
 }
