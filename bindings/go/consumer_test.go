@@ -53,7 +53,9 @@ func main() {
 //     module's v0.11.3 (a consumer's require cannot lower a dependency's), so it runs;
 //   - `replace github.com/ebitengine/purego => github.com/ebitengine/purego v0.9.1` (the only
 //     way to select a version below this module's requirement): it builds, and refuses to start
-//     with the guard's error.
+//     with the guard's error, also with GATEHOUSE_UNSAFE_ALLOW_AFFECTED_PUREGO=matrix-only set;
+//     built with -tags gatehouse_ffi_matrix, it runs only with that exact value (the test-only
+//     escape hatch of tools/ffi-matrix).
 func TestConsumerModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three modules (about a minute); skipped with -short")
@@ -116,8 +118,10 @@ func TestConsumerModule(t *testing.T) {
 	}
 	t.Logf("consumer with `require purego v0.9.1`: %s", strings.TrimSpace(out))
 
-	// 3. replace => v0.9.1: the guard refuses to start.
+	// 3. replace => v0.9.1: the guard refuses to start — even with the matrix's escape-hatch
+	// variable set, which a build without the gatehouse_ffi_matrix tag never reads.
 	setup("\nreplace github.com/ebitengine/purego => github.com/ebitengine/purego v0.9.1\n", true)
+	env = append(env, bypassEnv+"=matrix-only")
 	out, err = run(exe, specs)
 	if err == nil {
 		t.Fatalf("consumer on purego v0.9.1 started:\n%s", out)
@@ -131,4 +135,19 @@ func TestConsumerModule(t *testing.T) {
 		}
 	}
 	t.Logf("consumer with `replace purego => v0.9.1`: %s", strings.TrimSpace(out))
+
+	// 4. The same module built with -tags gatehouse_ffi_matrix (as tools/ffi-matrix builds its
+	// cells): still refused without the variable's exact value, let through with it.
+	if out, err := run(goBin, "build", "-tags", "gatehouse_ffi_matrix", "-o", "consumer", "."); err != nil {
+		t.Fatalf("go build -tags gatehouse_ffi_matrix: %v\n%s", err, out)
+	}
+	env[len(env)-1] = bypassEnv + "=yes"
+	if out, err := run(exe, specs); err == nil || !strings.Contains(out, "refusing to start") {
+		t.Errorf("matrix build with %s=yes: %v\n%s", bypassEnv, err, out)
+	}
+	env[len(env)-1] = bypassEnv + "=matrix-only"
+	out, err = run(exe, specs)
+	if err != nil || !strings.Contains(out, "employees=true purego=v0.9.1") || !strings.Contains(out, "guard bypassed") {
+		t.Errorf("matrix build with %s=matrix-only: %v\n%s", bypassEnv, err, out)
+	}
 }

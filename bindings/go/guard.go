@@ -81,6 +81,10 @@ type PuregoInfo struct {
 	Replace string // the replace target ("path" or "path version"), if replaced
 	Known   bool   // false when no version could be found (e.g. a directory replace)
 	From    string // "build info" or "source path"
+	// GuardBypassed is true when the version is affected but the guard let it run: only in a
+	// program built with the gatehouse_ffi_matrix build tag and run with
+	// GATEHOUSE_UNSAFE_ALLOW_AFFECTED_PUREGO=matrix-only (guard_bypass_matrix.go).
+	GuardBypassed bool
 }
 
 // LinkedPurego reports the purego version the running program was built with: from the build
@@ -139,12 +143,17 @@ func puregoFromDeps(deps []*debug.Module) PuregoInfo {
 	return PuregoInfo{}
 }
 
-// checkPurego is the guard run once before the library is loaded.
-func checkPurego(info PuregoInfo) error {
+// checkPurego is the guard run once before the library is loaded. It returns info with
+// GuardBypassed set when the test-only escape hatch let an affected version through.
+func checkPurego(info PuregoInfo) (PuregoInfo, error) {
 	if info.Known && puregoAffected(info.Version) {
-		return &PuregoVersionError{Version: info.Version, Replace: info.Replace}
+		if matrixBypass() {
+			info.GuardBypassed = true
+			return info, nil
+		}
+		return info, &PuregoVersionError{Version: info.Version, Replace: info.Replace}
 	}
-	return nil
+	return info, nil
 }
 
 // puregoAffected reports whether a purego module version has the return-value race.

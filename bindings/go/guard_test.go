@@ -41,7 +41,7 @@ func TestPuregoAffectedVersions(t *testing.T) {
 		if !puregoAffected(v) {
 			t.Errorf("%s: guard says clean, want affected", v)
 		}
-		if err := checkPurego(PuregoInfo{Version: v, Known: true}); !errors.Is(err, ErrAffectedPurego) {
+		if _, err := checkPurego(PuregoInfo{Version: v, Known: true}); !errors.Is(err, ErrAffectedPurego) {
 			t.Errorf("%s: checkPurego = %v", v, err)
 		}
 	}
@@ -50,7 +50,7 @@ func TestPuregoAffectedVersions(t *testing.T) {
 			t.Errorf("%s: guard says affected, want clean", v)
 		}
 	}
-	if checkPurego(PuregoInfo{}) != nil {
+	if _, err := checkPurego(PuregoInfo{}); err != nil {
 		t.Error("an unknown version is refused")
 	}
 }

@@ -154,8 +154,8 @@ func loadOnce(explicit string) (*library, error) {
 	if l := loadedLib.Load(); l != nil {
 		return l, nil
 	}
-	pg := LinkedPurego()
-	if err := checkPurego(pg); err != nil {
+	pg, err := checkPurego(LinkedPurego())
+	if err != nil {
 		return nil, err
 	}
 	if unsafe.Sizeof(uintptr(0)) != 8 {

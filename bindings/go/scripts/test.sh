@@ -44,6 +44,9 @@ CGO_ENABLED=0 go vet ./...
 echo "== go: tests (CGO_ENABLED=0)"
 CGO_ENABLED=0 go test -count=1 -v -timeout 10m ./...
 
+echo "== go: the guard's test-only escape hatch, in a gatehouse_ffi_matrix build (docs/FFI-MATRIX.md)"
+CGO_ENABLED=0 go test -count=1 -v -tags gatehouse_ffi_matrix -run 'Guard|Purego' .
+
 echo "== go: example program"
 CGO_ENABLED=0 go run ./examples/basic | tail -n 3
 

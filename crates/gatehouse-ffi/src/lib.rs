@@ -29,6 +29,8 @@ compile_error!(
 
 mod api;
 mod boundary;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod handles;
 mod marshal;
 mod options;

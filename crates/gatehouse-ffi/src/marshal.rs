@@ -83,6 +83,12 @@ impl OutBuf {
         Ok(OutBuf { buf, cap, len_out })
     }
 
+    /// The buffer's capacity (fault injection delivers only results that fit).
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
     /// Copy `bytes` out, or report the length needed: `*len_out` is the
     /// length of `bytes` either way; the buffer is touched only when it fits.
     pub(crate) fn write(&self, bytes: &[u8]) -> Result<(), Error> {

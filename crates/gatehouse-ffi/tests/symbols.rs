@@ -1,6 +1,7 @@
 //! The cdylib exports exactly the functions the header declares, all
 //! prefixed `gatehouse_`, and nothing else (its dynamic symbol table, read
-//! with `nm -D --defined-only`).
+//! with `nm -D --defined-only`) — in particular none of the test-only
+//! exports of the `naive-abi` and `fault-injection` features.
 
 mod support;
 
@@ -64,6 +65,21 @@ fn only_gatehouse_symbols_are_exported() {
             lib.display()
         );
         exported.insert(name.to_owned());
+    }
+    // The test-only exports of the matrix's feature builds (`naive-abi`,
+    // `fault-injection`; docs/FFI-MATRIX.md) must never reach the product
+    // build: the header excludes them, so name them here.
+    for test_only in [
+        "gatehouse_naive_check_gate",
+        "gatehouse_naive_free",
+        "gatehouse_fault_injected",
+    ] {
+        assert!(
+            !exported.contains(test_only),
+            "{} exports the test-only `{test_only}`: a test-only cargo feature \
+             (naive-abi, fault-injection) is on in the default build",
+            lib.display()
+        );
     }
     let declared = declared();
     assert!(declared.len() >= 25, "header parse found {declared:?}");

@@ -28,7 +28,11 @@ fn finish(mut value: Value, token: u64, out: &OutBuf, token_out: &Out<u64>) -> R
     if let Value::Object(m) = &mut value {
         m.insert("token".to_owned(), Value::String(token.to_string()));
     }
-    out.write(value.to_string().as_bytes())?;
+    let bytes = value.to_string().into_bytes();
+    // Test builds only: maybe another call's bytes and token (crate::fault).
+    #[cfg(feature = "fault-injection")]
+    let (bytes, token) = crate::fault::json((bytes, token), out.cap());
+    out.write(&bytes)?;
     token_out.set(token);
     Ok(())
 }
@@ -94,10 +98,14 @@ pub unsafe extern "C" fn gatehouse_check_gate(
         let client = handles::client(client)?;
         let user = handles::user(user)?;
         let value = client.check_gate_with(&user, name, opts);
-        out.set(GatehouseGateResult {
+        let result = GatehouseGateResult {
             token,
             value: u8::from(value),
-        });
+        };
+        // Test builds only: maybe another call's result (crate::fault).
+        #[cfg(feature = "fault-injection")]
+        let result = crate::fault::gate(result);
+        out.set(result);
         Ok(())
     })
 }

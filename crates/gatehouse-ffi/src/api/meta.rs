@@ -26,9 +26,20 @@ pub unsafe extern "C" fn gatehouse_version(buf: *mut u8, cap: usize, len_out: *m
     call(|| {
         // SAFETY: the contract above.
         let out = unsafe { OutBuf::new(buf, cap, len_out) }?;
-        out.write(env!("CARGO_PKG_VERSION").as_bytes())
+        out.write(VERSION.as_bytes())
     })
 }
+
+// The version string. Test-only builds say so in semver build metadata, so a
+// program (and tools/ffi-matrix) can tell them from the product library.
+#[cfg(not(any(feature = "naive-abi", feature = "fault-injection")))]
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+#[cfg(all(feature = "naive-abi", not(feature = "fault-injection")))]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+naive-abi");
+#[cfg(all(feature = "fault-injection", not(feature = "naive-abi")))]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+fault-injection");
+#[cfg(all(feature = "naive-abi", feature = "fault-injection"))]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+naive-abi.fault-injection");
 
 /// The static English description of `status` (not NUL-terminated);
 /// `unknown status` for a number that is not a status.

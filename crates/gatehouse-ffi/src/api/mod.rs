@@ -5,6 +5,8 @@
 pub mod client;
 pub mod eval;
 pub mod meta;
+#[cfg(feature = "naive-abi")]
+pub mod naive;
 pub mod overrides;
 pub mod user;
 

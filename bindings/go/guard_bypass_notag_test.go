@@ -1,0 +1,5 @@
+//go:build !gatehouse_ffi_matrix
+
+package gatehouse
+
+const matrixBuild = false
