@@ -16,6 +16,7 @@
 # modules, runs every cell (one child process per run), writes target/ffi-matrix/matrix.{md,json}
 # and exits 1 when a CI condition fails.
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 out="$root/target/ffi-matrix"
@@ -27,6 +28,15 @@ for a in "$@"; do
     --short) preset=short ;;
     --long) preset=long ;;
     *) args+=("$a") ;;
+  esac
+done
+# Paths given to the matrix are relative to where run.sh was called from, not to this directory.
+for i in "${!args[@]}"; do
+  case "${args[$i]}" in
+    -out=* | --out=* | -specs=* | --specs=* | -product-lib=* | --product-lib=* | -naive-lib=* | --naive-lib=* | -fault-lib=* | --fault-lib=*)
+      v=${args[$i]#*=}; [ "${v#/}" = "$v" ] && args[i]="${args[$i]%%=*}=$caller/$v" ;;
+    -out | --out | -specs | --specs | -product-lib | --product-lib | -naive-lib | --naive-lib | -fault-lib | --fault-lib)
+      j=$((i + 1)); v=${args[$j]:-}; [ -n "$v" ] && [ "${v#/}" = "$v" ] && args[j]="$caller/$v" ;;
   esac
 done
 

@@ -142,6 +142,11 @@ func parseFlags(args []string) (*config, error) {
 	if c.out = *out; c.out == "" {
 		c.out = filepath.Join(c.root, "target", "ffi-matrix")
 	}
+	// Absolute: cell programs are built with `go build -o` from generated module directories,
+	// and a relative path would land there instead.
+	if c.out, err = filepath.Abs(c.out); err != nil {
+		return nil, err
+	}
 	c.Specs, c.ProductLib, c.NaiveLib, c.FaultLib = *specs, *productLib, *naiveLib, *faultLib
 	def := func(p *string, path string) {
 		if *p == "" {
