@@ -31,6 +31,8 @@
 
 // The ABI version. It changes whenever any exported signature, struct
 // layout, status number or documented behaviour changes incompatibly.
+// New exports are additive and leave it alone: a binding checks at load
+// that every function it calls is exported.
 #define GATEHOUSE_ABI_VERSION 1
 
 // Longest name input (gate, config, experiment, layer, parameter, event
@@ -139,7 +141,8 @@ int32_t gatehouse_client_initialize(uint64_t client,
                                     size_t *err_len);
 
 // Log a custom event for `user`. `value_json` is a JSON string, number or
-// null (empty input: null); `metadata_json` a JSON object (empty input:
+// null (empty input: null; any other JSON → `GATEHOUSE_INVALID_ARGUMENT`
+// naming `value_json`); `metadata_json` a JSON object (empty input:
 // none). Does nothing (successfully) when the client has no event sink.
 //
 // # Safety
@@ -178,9 +181,11 @@ int32_t gatehouse_client_shutdown(uint64_t client,
                                   size_t *err_len);
 
 // Release a client handle. Calls already running on it finish normally;
-// the client is freed when the last of them returns. The handle is
-// invalid afterwards (`GATEHOUSE_INVALID_HANDLE`, also on a second
-// release). Call `gatehouse_client_shutdown` first to flush events.
+// the client is freed when the last of them returns and the last layer
+// handle that logs to it is released (such a layer handle keeps the
+// client's runtime, see `gatehouse_layer_log_param`). The handle is invalid
+// afterwards (`GATEHOUSE_INVALID_HANDLE`, also on a second release). Call
+// `gatehouse_client_shutdown` first to flush events.
 int32_t gatehouse_client_release(uint64_t client);
 
 // The client's sync status and counters as JSON: `source`, `ready`,
@@ -267,8 +272,10 @@ int32_t gatehouse_get_experiment(uint64_t client,
 // A layer as JSON: `name`, `value`, `rule_id`, `id_type`, `group_name`,
 // `allocated_experiment_name`, `is_experiment_active`,
 // `explicit_parameters`, `details`, `secondary_exposures`,
-// `undelegated_secondary_exposures`, `token`. Logs no exposure: read
-// parameters with `gatehouse_layer_get_param` to log them.
+// `undelegated_secondary_exposures`, `token`. Logs no exposure. To log
+// parameter exposures of the evaluation read here, use
+// `gatehouse_layer_open` instead (it writes this JSON and a handle to the
+// evaluation for `gatehouse_layer_log_param`).
 //
 // # Safety
 // As `gatehouse_get_feature_gate`.
@@ -290,6 +297,11 @@ int32_t gatehouse_get_layer(uint64_t client,
 // `GATEHOUSE_BUFFER_TOO_SMALL`). A parameter the layer lacks gives
 // `GATEHOUSE_NOT_FOUND` and logs nothing.
 //
+// It evaluates the layer again: if specs or overrides changed since the
+// caller read the layer, this is another evaluation's parameter. To log
+// exposures of a layer result already read, use a layer handle
+// (`gatehouse_layer_open`, `gatehouse_layer_log_param`).
+//
 // # Safety
 // `layer` and `param` point to their lengths of readable bytes (NULL
 // allowed when 0); the rest as `gatehouse_get_feature_gate`.
@@ -305,6 +317,59 @@ int32_t gatehouse_layer_get_param(uint64_t client,
                                   size_t cap,
                                   size_t *len_out,
                                   uint64_t *token_out);
+
+// Evaluate a layer once: write its JSON (the fields of
+// `gatehouse_get_layer`, with `token`) and a layer handle to this very
+// evaluation into `*layer_out`. Logs no exposure itself: log a
+// parameter's with `gatehouse_layer_log_param`, which uses the flags given
+// here (with `GATEHOUSE_FLAG_DISABLE_EXPOSURE_LOGGING` it logs nothing).
+//
+// Outputs are written only on success. On `GATEHOUSE_BUFFER_TOO_SMALL`
+// only `*len_out` is written and **no handle is issued**; a retry
+// evaluates again. Release the handle with `gatehouse_layer_release`.
+// The handle does not depend on the client and user handles staying
+// alive (see `gatehouse_layer_log_param`).
+//
+// # Safety
+// `name` points to `name_len` readable bytes (NULL allowed when 0);
+// `layer_out`, `len_out` and `token_out` are writable; `buf` points to
+// `cap` writable bytes (NULL allowed when 0); outputs do not overlap
+// inputs.
+int32_t gatehouse_layer_open(uint64_t client,
+                             uint64_t user,
+                             const uint8_t *name,
+                             size_t name_len,
+                             uint32_t flags,
+                             uint64_t token,
+                             uint64_t *layer_out,
+                             uint8_t *buf,
+                             size_t cap,
+                             size_t *len_out,
+                             uint64_t *token_out);
+
+// Log the exposure of one parameter of the layer evaluation behind
+// `layer` (once per dedupe window, as any exposure): the rule id,
+// allocated experiment, secondary exposures, details and user of that
+// evaluation, whatever changed since.
+//
+// - A parameter the layer lacks → `GATEHOUSE_NOT_FOUND`, nothing logged.
+// - Opened with `GATEHOUSE_FLAG_DISABLE_EXPOSURE_LOGGING`, or on a client
+//   without an event sink: `GATEHOUSE_OK`, nothing logged.
+// - The client was shut down (`gatehouse_client_shutdown`) →
+//   `GATEHOUSE_SHUT_DOWN`, nothing logged.
+// - The client or user handle was released: the layer handle still works
+//   (it holds what it needs; exposures go to the client's event sink,
+//   which lives until the client's last layer handle that logs is
+//   released).
+//
+// # Safety
+// `param` points to `param_len` readable bytes (NULL allowed when 0).
+int32_t gatehouse_layer_log_param(uint64_t layer, const uint8_t *param, size_t param_len);
+
+// Release a layer handle. Calls already using it finish normally. The
+// handle is invalid afterwards (`GATEHOUSE_INVALID_HANDLE`, also on a
+// second release).
+int32_t gatehouse_layer_release(uint64_t layer);
 
 // The ABI version of the loaded library. Bindings compare it with the
 // `GATEHOUSE_ABI_VERSION` they were built against and refuse to run on a

@@ -1,4 +1,4 @@
-//! The handle table: `u64` handles for clients and users.
+//! The handle table: `u64` handles for clients, users and layers.
 //!
 //! ## Handle layout
 //!
@@ -9,8 +9,8 @@
 //! +----------+--------------------------+--------------------+
 //! ```
 //!
-//! The tag is `0xC1` for clients and `0xD5` for users, so 0, small
-//! integers and user-space pointers are never valid handles. A slot's
+//! The tag is `0xC1` for clients, `0xD5` for users and `0xA9` for layers,
+//! so 0, small integers and user-space pointers are never valid handles. A slot's
 //! generation starts at 1 and grows each time the slot is reused, so a
 //! released handle stays invalid after its slot is reissued (until that
 //! one slot has been reused 2^32 times).
@@ -34,7 +34,7 @@
 
 use crate::status::Error;
 use arc_swap::ArcSwapOption;
-use gatehouse::{Client, User};
+use gatehouse::{Client, Layer, User};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 const INDEX_BITS: u32 = 24;
@@ -49,6 +49,7 @@ const TAG_SHIFT: u32 = 56;
 pub(crate) enum Tag {
     Client = 0xC1,
     User = 0xD5,
+    Layer = 0xA9,
 }
 
 impl Tag {
@@ -56,6 +57,7 @@ impl Tag {
         match handle >> TAG_SHIFT {
             0xC1 => Some(Tag::Client),
             0xD5 => Some(Tag::User),
+            0xA9 => Some(Tag::Layer),
             _ => None,
         }
     }
@@ -67,6 +69,9 @@ impl Tag {
 pub(crate) enum Object {
     Client(Client),
     User(User),
+    /// One layer evaluation, held so that parameter exposures are logged
+    /// from it (`gatehouse_layer_open`).
+    Layer(Layer),
 }
 
 impl Object {
@@ -74,6 +79,7 @@ impl Object {
         match self {
             Object::Client(_) => Tag::Client,
             Object::User(_) => Tag::User,
+            Object::Layer(_) => Tag::Layer,
         }
     }
 }
@@ -202,6 +208,9 @@ pub(crate) struct ClientRef(Loaded);
 /// A live user, borrowed for one call.
 pub(crate) struct UserRef(Loaded);
 
+/// A live layer, borrowed for one call.
+pub(crate) struct LayerRef(Loaded);
+
 impl std::ops::Deref for ClientRef {
     type Target = Client;
 
@@ -228,6 +237,19 @@ impl std::ops::Deref for UserRef {
     }
 }
 
+impl std::ops::Deref for LayerRef {
+    type Target = Layer;
+
+    fn deref(&self) -> &Layer {
+        match self.0.as_deref().map(|e| &e.object) {
+            Some(Object::Layer(l)) => l,
+            // Invariant: `layer()` builds a LayerRef only over a loaded
+            // layer entry, and the guard keeps exactly that value.
+            _ => unreachable!("LayerRef over a non-layer entry"),
+        }
+    }
+}
+
 /// The client behind a handle: one lock-free load, no reference count.
 pub(crate) fn client(handle: u64) -> Result<ClientRef, Error> {
     let guard = load(handle, Tag::Client)?;
@@ -242,6 +264,15 @@ pub(crate) fn user(handle: u64) -> Result<UserRef, Error> {
     let guard = load(handle, Tag::User)?;
     match guard.as_deref().map(|e| &e.object) {
         Some(Object::User(_)) => Ok(UserRef(guard)),
+        _ => Err(Error::WrongHandleType),
+    }
+}
+
+/// The layer behind a handle: one lock-free load, no reference count.
+pub(crate) fn layer(handle: u64) -> Result<LayerRef, Error> {
+    let guard = load(handle, Tag::Layer)?;
+    match guard.as_deref().map(|e| &e.object) {
+        Some(Object::Layer(_)) => Ok(LayerRef(guard)),
         _ => Err(Error::WrongHandleType),
     }
 }
@@ -308,6 +339,37 @@ mod tests {
         let unissued = encode(Tag::Client, 0, 0);
         assert!(matches!(
             load(unissued, Tag::User).map(|_| ()),
+            Err(Error::InvalidHandle)
+        ));
+    }
+
+    #[test]
+    fn layer_handles_have_their_own_tag() {
+        let client = Client::new(gatehouse::Options::from_json("{}")).expect("client without I/O");
+        let u = User::from_json_str(r#"{"userID":"u"}"#).expect("valid user");
+        let layer = insert(Object::Layer(client.get_layer(&u, "l"))).expect("insert");
+        assert_eq!(layer >> TAG_SHIFT, 0xA9);
+        assert!(super::layer(layer).is_ok());
+        for wrong in [Tag::Client, Tag::User] {
+            assert!(matches!(
+                load(layer, wrong).map(|_| ()),
+                Err(Error::WrongHandleType)
+            ));
+            assert!(matches!(release(layer, wrong), Err(Error::WrongHandleType)));
+        }
+        let h = insert(user()).expect("insert");
+        assert!(matches!(
+            super::layer(h).map(|_| ()),
+            Err(Error::WrongHandleType)
+        ));
+        release(h, Tag::User).expect("release");
+        release(layer, Tag::Layer).expect("release");
+        assert!(matches!(
+            super::layer(layer).map(|_| ()),
+            Err(Error::InvalidHandle)
+        ));
+        assert!(matches!(
+            release(layer, Tag::Layer),
             Err(Error::InvalidHandle)
         ));
     }

@@ -4,9 +4,10 @@
 //! another caller's result. It only marshals; every rule lives in
 //! [`gatehouse`] and [`gatehouse_core`].
 //!
-//! - **Handles** (`u64`, generation + index + type tag) name clients and
-//!   users; a released, never-issued or wrong-type handle gives a status,
-//!   never undefined behaviour. Lookups take no lock ([`handles`]).
+//! - **Handles** (`u64`, generation + index + type tag) name clients,
+//!   users and layer evaluations; a released, never-issued or wrong-type
+//!   handle gives a status, never undefined behaviour. Lookups take no
+//!   lock ([`handles`]).
 //! - **Inputs** are UTF-8 `(ptr, len)` pairs, no NUL needed.
 //! - **Outputs** go only into caller-owned buffers `(buf, cap, len_out)`,
 //!   written only on success; too small gives `GATEHOUSE_BUFFER_TOO_SMALL`
@@ -38,6 +39,7 @@ mod status;
 
 pub use api::client::*;
 pub use api::eval::*;
+pub use api::layer::*;
 pub use api::meta::*;
 pub use api::overrides::*;
 pub use api::user::*;

@@ -89,6 +89,18 @@ impl OutBuf {
         self.cap
     }
 
+    /// Report `len` in `*len_out`; `BufferTooSmall` unless `len` bytes fit.
+    /// The buffer is not touched. For calls that must know their result
+    /// fits before they commit to it (issuing a handle).
+    pub(crate) fn check_fits(&self, len: usize) -> Result<(), Error> {
+        // SAFETY: `len_out` is non-NULL and writable (checked and promised in `new`).
+        unsafe { self.len_out.write_unaligned(len) };
+        if len > self.cap {
+            return Err(Error::BufferTooSmall);
+        }
+        Ok(())
+    }
+
     /// Copy `bytes` out, or report the length needed: `*len_out` is the
     /// length of `bytes` either way; the buffer is touched only when it fits.
     pub(crate) fn write(&self, bytes: &[u8]) -> Result<(), Error> {

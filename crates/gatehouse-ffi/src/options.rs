@@ -59,16 +59,62 @@ fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
 
+/// The options key (as the caller wrote it) of a runtime option name.
+/// Every runtime `Error::Options` that `Client::new` can return from these
+/// options is listed; another name is shown as it is.
+fn key_of(runtime_option: &str) -> &str {
+    match runtime_option {
+        "init_timeout" => "init_timeout_ms",
+        "sync_interval" => "sync_interval_ms",
+        "http_timeout" => "http_timeout_ms",
+        "id_list_sync_interval" => "id_list_sync_interval_ms",
+        "id_lists" => "id_lists_url",
+        "dedupe_ttl" => "dedupe_ttl_ms",
+        "events" => "events.file",
+        "batch_size" => "events.batch_size",
+        "max_queue" => "events.max_queue",
+        "flush_interval" => "events.flush_interval_ms",
+        "request_timeout" => "events.request_timeout_ms",
+        "retry_backoff" => "events.retry_backoff_ms",
+        "max_backoff" => "events.max_backoff_ms",
+        "max_retries" => "events.max_retries",
+        "sink.sdk_key" => "events.sdk_key",
+        "sink.url" => "events.url",
+        other => other,
+    }
+}
+
+/// A `Client::new` error as the options error the caller can act on: a
+/// runtime option error names the options key, e.g. `init_timeout_ms`.
+pub(crate) fn runtime_error(e: gatehouse::Error) -> Error {
+    match e {
+        gatehouse::Error::Options { option, message } => {
+            bad(format!("`{}`: {message}", key_of(option)))
+        }
+        gatehouse::Error::Sink { message, .. } => bad(format!("`events`: {message}")),
+        e => bad(e.to_string()),
+    }
+}
+
+/// A deserialization error, naming the key path the caller wrote once.
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let inner = e.inner().to_string();
+    if path == "." {
+        return bad(format!("options JSON: {inner}"));
+    }
+    // serde says "unknown field `k`, expected one of …"; the path names `k`.
+    if let Some(rest) = inner.strip_prefix("unknown field `") {
+        let rest = rest.split_once("`, ").map_or("", |(_, r)| r);
+        return bad(format!("`{path}`: unknown key; {rest}"));
+    }
+    bad(format!("`{path}`: {inner}"))
+}
+
 /// Parse the options JSON.
 pub(crate) fn parse(text: &str) -> Result<Options, Error> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let o: OptionsJson = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        match path.as_str() {
-            "." => bad(e.inner().to_string()),
-            _ => bad(format!("`{path}`: {}", e.inner())),
-        }
-    })?;
+    let o: OptionsJson = serde_path_to_error::deserialize(de).map_err(json_error)?;
     let mut options = source(&o)?;
     if let Some(env) = o.environment {
         options.environment = Some(env);
@@ -174,6 +220,15 @@ fn events(ev: EventsJson, top_key: Option<&str>) -> Result<EventOptions, Error> 
     if let Some(v) = ev.request_timeout_ms {
         e.request_timeout = ms(v);
     }
+    // Checked here, in the caller's keys and units (the runtime's own
+    // message speaks of its Duration fields).
+    if e.max_backoff < e.retry_backoff {
+        return Err(bad(format!(
+            "`events.max_backoff_ms` ({}) must be at least `events.retry_backoff_ms` ({})",
+            e.max_backoff.as_millis(),
+            e.retry_backoff.as_millis()
+        )));
+    }
     Ok(e)
 }
 
@@ -194,6 +249,110 @@ mod tests {
         assert!(message(r#"{"specs_file":"x","specz":1}"#).contains("specz"));
         let m = message(r#"{"specs_file":"x","events":{"file":"e","bogus":1}}"#);
         assert!(m.contains("bogus"), "{m}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_once_with_their_path() {
+        let m = message(r#"{"specs_file":"x","specz":1}"#);
+        assert!(
+            m.starts_with("`specz`: unknown key; expected one of `specs_file`"),
+            "{m}"
+        );
+        assert_eq!(m.matches("specz").count(), 1, "{m}");
+        let m = message(r#"{"specs_file":"x","events":{"file":"e","bogus":1}}"#);
+        assert!(
+            m.starts_with("`events.bogus`: unknown key; expected one of `file`"),
+            "{m}"
+        );
+        assert_eq!(m.matches("bogus").count(), 1, "{m}");
+    }
+
+    #[test]
+    fn value_errors_name_the_key_as_written() {
+        let m = message(r#"{"specs_file":"x","init_timeout_ms":"soon"}"#);
+        assert!(
+            m.starts_with("`init_timeout_ms`: invalid type: string"),
+            "{m}"
+        );
+        let m = message(r#"{"specs_file":"x","events":{"file":"e","batch_size":-1}}"#);
+        assert!(m.starts_with("`events.batch_size`: invalid value"), "{m}");
+        let m = message(r#"{"specs_file":"x","events":{"file":"e","max_backoff_ms":10}}"#);
+        assert_eq!(
+            m,
+            "`events.max_backoff_ms` (10) must be at least `events.retry_backoff_ms` (1000)"
+        );
+        assert!(
+            message("7").starts_with("options JSON: invalid type: integer `7`, expected struct")
+        );
+    }
+
+    /// Every runtime option error `Client::new` gives for these options
+    /// names the options key, not the runtime's field name.
+    #[test]
+    fn runtime_option_errors_name_the_options_key() {
+        let cases = [
+            (
+                r#"{"specs_file":"x","init_timeout_ms":0}"#,
+                "`init_timeout_ms`: must be positive",
+            ),
+            (
+                r#"{"specs_file":"x","http_timeout_ms":0}"#,
+                "`http_timeout_ms`: must be positive",
+            ),
+            (
+                r#"{"specs_file":"x","id_list_sync_interval_ms":0}"#,
+                "`id_list_sync_interval_ms`: must be positive",
+            ),
+            (
+                r#"{"specs_file":"x","dedupe_max_keys":0}"#,
+                "`dedupe_max_keys`: must be at least 1",
+            ),
+            (
+                r#"{"specs_url":"ftp://x","sdk_key":"k"}"#,
+                "`specs_url`: must start with http:// or https://",
+            ),
+            (
+                r#"{"specs_file":"x","id_lists_url":"file:///m","sdk_key":"k"}"#,
+                "`id_lists_url`: the manifest URL must start with http:// or https://",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"file":"e","batch_size":0}}"#,
+                "`events.batch_size`: must be greater than zero",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"file":"e","max_queue":0}}"#,
+                "`events.max_queue`: must be greater than zero",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"file":"e","flush_interval_ms":0}}"#,
+                "`events.flush_interval_ms`: must be greater than zero",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"file":"e","request_timeout_ms":0}}"#,
+                "`events.request_timeout_ms`: must be greater than zero",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"file":"e","retry_backoff_ms":0}}"#,
+                "`events.retry_backoff_ms`: must be greater than zero",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"url":"http://e","sdk_key":"  "}}"#,
+                "`events.sdk_key`: an HTTP sink needs the SDK key",
+            ),
+            (
+                r#"{"specs_file":"x","events":{"file":"/nonexistent-dir/e.ndjson"}}"#,
+                "`events.file`: the events file's directory does not exist",
+            ),
+        ];
+        for (text, want) in cases {
+            let options = parse(text).expect("parses");
+            let got = match gatehouse::Client::new(options).map_err(runtime_error) {
+                Err(Error::InvalidOptions(m)) => m,
+                Err(e) => panic!("{text}: unexpected {e:?}"),
+                Ok(_) => panic!("{text}: accepted"),
+            };
+            assert_eq!(got, want, "{text}");
+        }
     }
 
     #[test]

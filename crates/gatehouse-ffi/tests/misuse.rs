@@ -110,6 +110,42 @@ fn gate_json(
     (st, len, token_out, buf)
 }
 
+/// `gatehouse_layer_open` into a buffer of `cap` bytes: (status, layer
+/// handle — `0xEE` when not written, len, token_out, bytes).
+fn open_layer(
+    client: u64,
+    user: u64,
+    name: &[u8],
+    flags: u32,
+    cap: usize,
+    token: u64,
+) -> (i32, u64, usize, u64, Vec<u8>) {
+    let mut buf = vec![0xAAu8; cap];
+    let (mut layer, mut len, mut token_out) = (0xEEu64, usize::MAX, 0u64);
+    // SAFETY: valid pointers and lengths.
+    let st = unsafe {
+        gatehouse_layer_open(
+            client,
+            user,
+            name.as_ptr(),
+            name.len(),
+            flags,
+            token,
+            &mut layer,
+            buf.as_mut_ptr(),
+            cap,
+            &mut len,
+            &mut token_out,
+        )
+    };
+    (st, layer, len, token_out, buf)
+}
+
+fn log_param(layer: u64, param: &[u8]) -> i32 {
+    // SAFETY: valid pointer and length.
+    unsafe { gatehouse_layer_log_param(layer, param.as_ptr(), param.len()) }
+}
+
 fn release_all(client: u64, user: u64) {
     assert_eq!(gatehouse_user_release(user), GATEHOUSE_OK);
     assert_eq!(gatehouse_client_release(client), GATEHOUSE_OK);
@@ -747,4 +783,170 @@ fn every_status_has_a_description() {
     );
     assert_eq!(&buf[..len], b"unknown status");
     assert_eq!(gatehouse_abi_version(), GATEHOUSE_ABI_VERSION);
+}
+
+#[test]
+fn layer_handles_stale_double_release_and_wrong_type() {
+    let (client, user) = client_and_user();
+    let (st, layer, len, token_out, buf) = open_layer(client, user, b"search", 0, 8192, 21);
+    assert_eq!((st, token_out), (GATEHOUSE_OK, 21));
+    assert_eq!(layer >> 56, 0xA9, "the layer tag");
+    let json: serde_json::Value = serde_json::from_slice(&buf[..len]).expect("JSON");
+    assert_eq!(
+        (json["name"].as_str(), json["token"].as_str()),
+        (Some("search"), Some("21"))
+    );
+    assert_eq!(log_param(layer, b"ranking_model"), GATEHOUSE_OK);
+    assert_eq!(log_param(layer, b"no_such_param"), GATEHOUSE_NOT_FOUND);
+    assert_eq!(log_param(layer, b"rank\xffing"), GATEHOUSE_INVALID_UTF8);
+    // SAFETY: NULL with a non-zero length is checked, not read.
+    assert_eq!(
+        unsafe { gatehouse_layer_log_param(layer, ptr::null(), 3) },
+        GATEHOUSE_NULL_ARGUMENT
+    );
+    assert_eq!(
+        log_param(layer, &vec![b'p'; GATEHOUSE_MAX_NAME_LEN + 1]),
+        GATEHOUSE_INPUT_TOO_LARGE
+    );
+
+    // A layer handle where a client or user belongs, and the reverse.
+    assert_eq!(
+        check(layer, user, b"dark_mode", 0).0,
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(
+        check(client, layer, b"dark_mode", 0).0,
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(
+        open_layer(layer, user, b"search", 0, 8192, 1).0,
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(
+        open_layer(client, layer, b"search", 0, 8192, 1).0,
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(gatehouse_client_release(layer), GATEHOUSE_WRONG_HANDLE_TYPE);
+    assert_eq!(gatehouse_user_release(layer), GATEHOUSE_WRONG_HANDLE_TYPE);
+    assert_eq!(
+        gatehouse_remove_all_overrides(layer),
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(
+        log_param(client, b"ranking_model"),
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(
+        log_param(user, b"ranking_model"),
+        GATEHOUSE_WRONG_HANDLE_TYPE
+    );
+    assert_eq!(gatehouse_layer_release(client), GATEHOUSE_WRONG_HANDLE_TYPE);
+    assert_eq!(gatehouse_layer_release(user), GATEHOUSE_WRONG_HANDLE_TYPE);
+
+    // Never issued.
+    let forged = (0xA9u64 << 56) | (1 << 24) | 0xFF_FFFF;
+    for bogus in [0, 1, u64::MAX, forged, &layer as *const u64 as u64] {
+        assert_eq!(
+            log_param(bogus, b"ranking_model"),
+            GATEHOUSE_INVALID_HANDLE,
+            "{bogus:#x}"
+        );
+        assert_eq!(
+            gatehouse_layer_release(bogus),
+            GATEHOUSE_INVALID_HANDLE,
+            "{bogus:#x}"
+        );
+    }
+
+    // Release, then stale and double release; a dead layer handle offered
+    // as another type is invalid, not of the wrong type.
+    assert_eq!(gatehouse_layer_release(layer), GATEHOUSE_OK);
+    assert_eq!(log_param(layer, b"ranking_model"), GATEHOUSE_INVALID_HANDLE);
+    assert_eq!(
+        gatehouse_layer_release(layer),
+        GATEHOUSE_INVALID_HANDLE,
+        "double release"
+    );
+    assert_eq!(
+        check(layer, user, b"dark_mode", 0).0,
+        GATEHOUSE_INVALID_HANDLE
+    );
+    assert_eq!(gatehouse_client_release(layer), GATEHOUSE_INVALID_HANDLE);
+    let (st, again, ..) = open_layer(client, user, b"search", 0, 8192, 2);
+    assert_eq!(st, GATEHOUSE_OK);
+    assert_ne!(again, layer);
+    assert_eq!(
+        log_param(layer, b"ranking_model"),
+        GATEHOUSE_INVALID_HANDLE,
+        "stale"
+    );
+    assert_eq!(gatehouse_layer_release(again), GATEHOUSE_OK);
+
+    // Too small a buffer: only the length is written, and no handle is issued.
+    let (st, none, needed, token_out, buf) = open_layer(client, user, b"search", 0, 1, 9);
+    assert_eq!(st, GATEHOUSE_BUFFER_TOO_SMALL);
+    assert_eq!(
+        (none, token_out, buf),
+        (0xEE, 0, vec![0xAA]),
+        "outputs untouched"
+    );
+    assert!(needed > 1);
+    let (st, layer, len, token_out, buf) = open_layer(client, user, b"search", 0, needed, 9);
+    assert_eq!((st, len, token_out), (GATEHOUSE_OK, needed, 9));
+    assert!(strip_token_eq(&buf, 9));
+    assert_eq!(gatehouse_layer_release(layer), GATEHOUSE_OK);
+
+    // Argument errors issue no handle either.
+    let (st, none, ..) = open_layer(client, user, b"search", 0x80, 8192, 1);
+    assert_eq!((st, none), (GATEHOUSE_INVALID_ARGUMENT, 0xEE));
+    let (st, none, ..) = open_layer(client, user, b"sea\xffrch", 0, 8192, 1);
+    assert_eq!((st, none), (GATEHOUSE_INVALID_UTF8, 0xEE));
+    let (mut buf, mut len, mut token_out) = ([0u8; 64], 0usize, 0u64);
+    // SAFETY: valid pointers, except the NULL `layer_out` under test.
+    let st = unsafe {
+        gatehouse_layer_open(
+            client,
+            user,
+            b"search".as_ptr(),
+            6,
+            0,
+            1,
+            ptr::null_mut(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+            &mut token_out,
+        )
+    };
+    assert_eq!(st, GATEHOUSE_NULL_ARGUMENT);
+
+    // Racing releases of one layer handle: exactly one wins.
+    for _ in 0..20 {
+        let (st, layer, ..) = open_layer(client, user, b"search", 0, 8192, 3);
+        assert_eq!(st, GATEHOUSE_OK);
+        let wins: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| s.spawn(move || gatehouse_layer_release(layer) == GATEHOUSE_OK))
+                .collect();
+            hs.into_iter()
+                .map(|h| usize::from(h.join().expect("thread")))
+                .sum()
+        });
+        assert_eq!(wins, 1);
+    }
+
+    // The client and user handles released while a layer handle lives: the
+    // layer handle still works (it holds its evaluation and its client).
+    let (st, layer, ..) = open_layer(client, user, b"search", 0, 8192, 4);
+    assert_eq!(st, GATEHOUSE_OK);
+    release_all(client, user);
+    assert_eq!(log_param(layer, b"ranking_model"), GATEHOUSE_OK);
+    assert_eq!(log_param(layer, b"no_such_param"), GATEHOUSE_NOT_FOUND);
+    assert_eq!(gatehouse_layer_release(layer), GATEHOUSE_OK);
+}
+
+/// Whether the JSON carries `"token":"<token>"`.
+fn strip_token_eq(json: &[u8], token: u64) -> bool {
+    let text = std::str::from_utf8(json).expect("UTF-8");
+    text.contains(&format!("\"token\":\"{token}\""))
 }

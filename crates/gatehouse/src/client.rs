@@ -405,7 +405,10 @@ impl Client {
         Layer::new(self.clone(), user, name, &ev, self.logs(opts))
     }
 
-    /// Log a custom event. `value` is a string or number (or null).
+    /// Log a custom event. `value` is a string, a number or null (the
+    /// reference's event value, dcs-semantics §9.1); anything else is
+    /// refused with [`Error::Options`] naming `value`, with or without an
+    /// event sink.
     pub fn log_event(
         &self,
         user: &User,
@@ -415,6 +418,15 @@ impl Client {
     ) -> Result<(), Error> {
         if self.inner.shut_down.load(Ordering::Acquire) {
             return Err(Error::ShutDown);
+        }
+        if !matches!(value, Value::Null | Value::String(_) | Value::Number(_)) {
+            return Err(Error::Options {
+                option: "value",
+                message: format!(
+                    "an event value must be a string, a number or null, not {}",
+                    json_type(&value)
+                ),
+            });
         }
         let Some(logger) = &self.inner.logger else {
             return Ok(());
@@ -478,6 +490,11 @@ impl Client {
             Some(l) => l.shutdown(left),
             None => Ok(()),
         }
+    }
+
+    /// Whether [`Client::shutdown`] was called (on this client or a clone).
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shut_down.load(Ordering::Acquire)
     }
 
     /// The text of the last failed event delivery, if any (kept after
@@ -573,6 +590,18 @@ impl Client {
                 .collect(),
             None => Vec::new(),
         }
+    }
+}
+
+/// A JSON value's type, for messages.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -9,6 +9,13 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 /// A layer's result. Parameter reads through [`Layer::get`] log exposures.
+///
+/// Everything an exposure needs is captured when the layer is evaluated
+/// (rule ids, allocated experiment, secondary exposures, the user's
+/// loggable JSON), so a parameter read logs the exposure of *this*
+/// evaluation even if specs or overrides changed since. A layer that logs
+/// holds a clone of its [`Client`] (keeping the client's event pipeline
+/// alive while the layer lives).
 pub struct Layer {
     pub name: String,
     pub rule_id: String,
@@ -86,6 +93,21 @@ impl Layer {
     /// A parameter's value without logging an exposure.
     pub fn get_without_exposure(&self, parameter: &str) -> Option<&Value> {
         self.values.get(parameter)
+    }
+
+    /// Whether parameter reads log exposures: the client has an event sink
+    /// and the layer was not fetched with `disable_exposure_logging`.
+    pub fn logs_exposures(&self) -> bool {
+        self.logging.is_some()
+    }
+
+    /// Whether the client this layer logs to was shut down (its exposures
+    /// are then dropped and counted in `events_dropped`). `false` for a
+    /// layer that logs nothing.
+    pub fn is_client_shut_down(&self) -> bool {
+        self.logging
+            .as_ref()
+            .is_some_and(|l| l.client.is_shut_down())
     }
 
     /// Every value, without logging.

@@ -309,3 +309,84 @@ fn an_unusable_events_file_is_an_options_error() {
         }
     }
 }
+
+#[test]
+fn log_event_accepts_only_string_number_or_null_values() {
+    let dir = std::env::temp_dir().join(format!("gatehouse-log-event-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("events.ndjson");
+    let mut options = Options::from_json(example_specs());
+    options.events = Some(EventOptions::new(EventSink::File(file.clone())));
+    let client = Client::new(options).expect("client");
+    client.initialize().expect("initialize");
+    let user = User::from_json(&json!({"userID": "event-values"})).expect("user");
+    for (value, kind) in [
+        (json!(true), "a boolean"),
+        (json!([1, 2]), "an array"),
+        (json!({"a": 1}), "an object"),
+    ] {
+        let err = client
+            .log_event(&user, "bad_value", value.clone(), None)
+            .expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "option `value`: an event value must be a string, a number or null, not {kind}"
+            ),
+            "{value}"
+        );
+    }
+    for value in [json!("text"), json!(7), json!(2.5), Value::Null] {
+        client
+            .log_event(&user, "good_value", value, None)
+            .expect("accepted");
+    }
+    // The same check without an event sink: the argument is wrong either way.
+    let quiet = Client::new(Options::from_json(example_specs())).expect("client");
+    assert!(quiet.log_event(&user, "x", json!([1]), None).is_err());
+    assert!(quiet.log_event(&user, "x", json!(1), None).is_ok());
+    client.shutdown(Duration::from_secs(5)).expect("shutdown");
+    let text = std::fs::read_to_string(&file).expect("events file");
+    let values: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("event JSON"))
+        .map(|e| {
+            assert_eq!(e["eventName"], "good_value", "only the accepted events");
+            e["value"].clone()
+        })
+        .collect();
+    assert_eq!(
+        values,
+        vec![json!("text"), json!(7), json!(2.5), Value::Null]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_layer_says_whether_it_logs_and_whether_its_client_was_shut_down() {
+    let dir = std::env::temp_dir().join(format!("gatehouse-layer-logs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut options = Options::from_json(example_specs());
+    options.events = Some(EventOptions::new(EventSink::File(dir.join("e.ndjson"))));
+    let client = Client::new(options).expect("client");
+    client.initialize().expect("initialize");
+    let user = User::from_json(&json!({"userID": "layer-logs"})).expect("user");
+    let logging = client.get_layer(&user, "search");
+    let quiet = client.get_layer_with(
+        &user,
+        "search",
+        gatehouse::CallOptions {
+            disable_exposure_logging: true,
+        },
+    );
+    assert!(logging.logs_exposures());
+    assert!(!quiet.logs_exposures());
+    assert!(!logging.is_client_shut_down() && !client.is_shut_down());
+    client.shutdown(Duration::from_secs(5)).expect("shutdown");
+    assert!(client.is_shut_down());
+    assert!(logging.is_client_shut_down());
+    assert!(!quiet.is_client_shut_down(), "a layer that logs nothing");
+    let _ = std::fs::remove_dir_all(&dir);
+}

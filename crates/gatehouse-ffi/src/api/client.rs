@@ -41,7 +41,7 @@ pub unsafe extern "C" fn gatehouse_client_new(
             )
         };
         let options = options::parse(text)?;
-        let client = Client::new(options).map_err(|e| Error::InvalidOptions(e.to_string()))?;
+        let client = Client::new(options).map_err(options::runtime_error)?;
         out.set(handles::insert(Object::Client(client))?);
         Ok(())
     })
@@ -72,7 +72,8 @@ pub unsafe extern "C" fn gatehouse_client_initialize(
 }
 
 /// Log a custom event for `user`. `value_json` is a JSON string, number or
-/// null (empty input: null); `metadata_json` a JSON object (empty input:
+/// null (empty input: null; any other JSON → `GATEHOUSE_INVALID_ARGUMENT`
+/// naming `value_json`); `metadata_json` a JSON object (empty input:
 /// none). Does nothing (successfully) when the client has no event sink.
 ///
 /// # Safety
@@ -124,6 +125,18 @@ pub unsafe extern "C" fn gatehouse_log_event(
             text => serde_json::from_str(text)
                 .map_err(|e| Error::InvalidArgument(format!("`value_json`: {e}")))?,
         };
+        // The reference's event value is a string or a number (or none).
+        let kind = match &value {
+            Value::Null | Value::String(_) | Value::Number(_) => None,
+            Value::Bool(_) => Some("a boolean"),
+            Value::Array(_) => Some("an array"),
+            Value::Object(_) => Some("an object"),
+        };
+        if let Some(kind) = kind {
+            return Err(Error::InvalidArgument(format!(
+                "`value_json`: an event value must be a JSON string, number or null, not {kind}"
+            )));
+        }
         let metadata = json_object(metadata, "metadata_json")?;
         let client = handles::client(client)?;
         let user = handles::user(user)?;
@@ -187,9 +200,11 @@ pub unsafe extern "C" fn gatehouse_client_shutdown(
 }
 
 /// Release a client handle. Calls already running on it finish normally;
-/// the client is freed when the last of them returns. The handle is
-/// invalid afterwards (`GATEHOUSE_INVALID_HANDLE`, also on a second
-/// release). Call `gatehouse_client_shutdown` first to flush events.
+/// the client is freed when the last of them returns and the last layer
+/// handle that logs to it is released (such a layer handle keeps the
+/// client's runtime, see `gatehouse_layer_log_param`). The handle is invalid
+/// afterwards (`GATEHOUSE_INVALID_HANDLE`, also on a second release). Call
+/// `gatehouse_client_shutdown` first to flush events.
 #[no_mangle]
 pub extern "C" fn gatehouse_client_release(client: u64) -> i32 {
     call(|| handles::release(client, Tag::Client))

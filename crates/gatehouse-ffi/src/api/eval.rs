@@ -214,8 +214,10 @@ pub unsafe extern "C" fn gatehouse_get_experiment(
 /// A layer as JSON: `name`, `value`, `rule_id`, `id_type`, `group_name`,
 /// `allocated_experiment_name`, `is_experiment_active`,
 /// `explicit_parameters`, `details`, `secondary_exposures`,
-/// `undelegated_secondary_exposures`, `token`. Logs no exposure: read
-/// parameters with `gatehouse_layer_get_param` to log them.
+/// `undelegated_secondary_exposures`, `token`. Logs no exposure. To log
+/// parameter exposures of the evaluation read here, use
+/// `gatehouse_layer_open` instead (it writes this JSON and a handle to the
+/// evaluation for `gatehouse_layer_log_param`).
 ///
 /// # Safety
 /// As `gatehouse_get_feature_gate`.
@@ -260,6 +262,11 @@ pub unsafe extern "C" fn gatehouse_get_layer(
 /// logged only when the result was written (not on
 /// `GATEHOUSE_BUFFER_TOO_SMALL`). A parameter the layer lacks gives
 /// `GATEHOUSE_NOT_FOUND` and logs nothing.
+///
+/// It evaluates the layer again: if specs or overrides changed since the
+/// caller read the layer, this is another evaluation's parameter. To log
+/// exposures of a layer result already read, use a layer handle
+/// (`gatehouse_layer_open`, `gatehouse_layer_log_param`).
 ///
 /// # Safety
 /// `layer` and `param` point to their lengths of readable bytes (NULL

@@ -6,6 +6,8 @@ use crate::status::describe;
 
 /// The ABI version. It changes whenever any exported signature, struct
 /// layout, status number or documented behaviour changes incompatibly.
+/// New exports are additive and leave it alone: a binding checks at load
+/// that every function it calls is exported.
 pub const GATEHOUSE_ABI_VERSION: u32 = 1;
 
 /// The ABI version of the loaded library. Bindings compare it with the

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod eval;
+pub mod layer;
 pub mod meta;
 #[cfg(feature = "naive-abi")]
 pub mod naive;

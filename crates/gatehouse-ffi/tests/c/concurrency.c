@@ -8,6 +8,9 @@
  *             "layer NAME" | "param LAYER PARAM"
  *   USERS:    one user JSON per line
  *
+ * Layers evaluated with exposure logging on go through a layer handle
+ * (gatehouse_layer_open: the same JSON), which is then used and released.
+ *
  * Alongside the checked evaluations, each thread now and then parses a
  * throwaway user, evaluates with it, releases it and checks the released
  * handle is refused; one extra thread keeps swapping override snapshots
@@ -120,10 +123,28 @@ static int32_t eval_json(const struct entity *en, uint64_t user, uint32_t flags,
             st = gatehouse_get_experiment(g_client, user, name, nlen, flags, token, b->data, b->cap,
                                           len, token_out);
             break;
-        case K_LAYER:
-            st = gatehouse_get_layer(g_client, user, name, nlen, flags, token, b->data, b->cap, len,
-                                     token_out);
+        case K_LAYER: {
+            if (flags & GATEHOUSE_FLAG_DISABLE_EXPOSURE_LOGGING) {
+                st = gatehouse_get_layer(g_client, user, name, nlen, flags, token, b->data, b->cap,
+                                         len, token_out);
+                break;
+            }
+            /* With logging on: a layer handle (same JSON), used and released. */
+            uint64_t layer = 0;
+            st = gatehouse_layer_open(g_client, user, name, nlen, flags, token, &layer, b->data,
+                                      b->cap, len, token_out);
+            if (st == GATEHOUSE_OK) {
+                const char *missing = "no_such_parameter";
+                if (gatehouse_layer_log_param(layer, (const uint8_t *)missing, strlen(missing)) !=
+                        GATEHOUSE_NOT_FOUND ||
+                    gatehouse_layer_release(layer) != GATEHOUSE_OK ||
+                    gatehouse_layer_release(layer) != GATEHOUSE_INVALID_HANDLE)
+                    return -3;
+            } else if (layer != 0) {
+                return -4; /* no handle is issued unless OK */
+            }
             break;
+        }
         default:
             st = gatehouse_layer_get_param(g_client, user, name, nlen, (const uint8_t *)en->param,
                                            strlen(en->param), flags, token, b->data, b->cap, len,
