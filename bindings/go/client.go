@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"encoding/json"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -45,7 +46,7 @@ const (
 // Event is a custom event for LogEvent.
 type Event struct {
 	Name     string
-	Value    any               // a string, a number or nil
+	Value    any               // a string, a number or nil (anything else: an error matching ErrInvalidArg)
 	Metadata map[string]string // optional
 }
 
@@ -93,8 +94,9 @@ type clientRelease struct {
 func releaseClient(r clientRelease) { r.l.callHandle(r.l.clientRelease, r.h) }
 
 // Library describes the loaded gatehouse library.
+// A nil or zero Client has none: the zero LibraryInfo.
 func (c *Client) Library() LibraryInfo {
-	if c == nil {
+	if c == nil || c.lib == nil {
 		return LibraryInfo{}
 	}
 	return c.lib.info
@@ -103,6 +105,9 @@ func (c *Client) Library() LibraryInfo {
 func (c *Client) get() (uint64, error) {
 	if c == nil {
 		return 0, &Error{Op: "client", Code: CodeInvalidArgument, Message: "nil *Client"}
+	}
+	if c.lib == nil {
+		return 0, &Error{Op: "client", Code: CodeInvalidArgument, Message: "zero Client: create clients with NewClient"}
 	}
 	h := c.handle.Load()
 	if h == 0 {
@@ -146,6 +151,15 @@ func (c *Client) LogEvent(u *User, e Event) error {
 	}
 	uh, err := u.get()
 	if err != nil {
+		return err
+	}
+	if err := checkUTF8("LogEvent", "Name", e.Name); err != nil {
+		return err
+	}
+	if err := checkValueUTF8("LogEvent", "Value", reflect.ValueOf(e.Value), 0); err != nil {
+		return err
+	}
+	if err := checkValueUTF8("LogEvent", "Metadata", reflect.ValueOf(e.Metadata), 0); err != nil {
 		return err
 	}
 	var value, metadata []byte

@@ -33,6 +33,7 @@
 // # Errors
 //
 // Failures are errors, never panics: *Error carries the ABI status (match with errors.Is against
-// ErrNotFound, ErrInitFailed, ErrShutDown, …); ErrClosed is a call on a shut-down Client or a
-// closed User.
+// ErrNotFound, ErrInitFailed, ErrInvalidUTF8, …); ErrClosed is a call on a shut-down Client or a
+// closed User (and a layer parameter read that could not log its exposure because the client was
+// shut down or the Layer closed). Methods on nil or zero values return errors too.
 package gatehouse

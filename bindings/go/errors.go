@@ -3,6 +3,9 @@ package gatehouse
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // Code is a status number of the C ABI (docs/FFI.md §6). Numbers never change meaning.
@@ -69,6 +72,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e == nil {
+		return "gatehouse: <nil *Error>"
+	}
 	s := "gatehouse: " + e.Op + ": " + e.Code.String()
 	if e.Message != "" && e.Message != e.Code.String() {
 		s += ": " + e.Message
@@ -79,7 +85,7 @@ func (e *Error) Error() string {
 // Is reports whether target is a sentinel *Error (no Op) with the same code.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Op == "" && t.Code == e.Code
+	return ok && e != nil && t != nil && t.Op == "" && t.Code == e.Code
 }
 
 // Sentinels for errors.Is.
@@ -88,6 +94,7 @@ var (
 	ErrInvalidOptions = &Error{Code: CodeInvalidOptions}
 	ErrInvalidUser    = &Error{Code: CodeInvalidUser}
 	ErrInvalidArg     = &Error{Code: CodeInvalidArgument}
+	ErrInvalidUTF8    = &Error{Code: CodeInvalidUTF8}
 	ErrNotFound       = &Error{Code: CodeNotFound}
 	ErrInitFailed     = &Error{Code: CodeInitFailed}
 	ErrShutDown       = &Error{Code: CodeShutDown}
@@ -104,6 +111,47 @@ var ErrClosed = errors.New("gatehouse: use of a closed client or user")
 // race such as purego#451 into an error instead of a wrong answer); it should never happen.
 var ErrResultMismatch = errors.New("gatehouse: result does not belong to this call (token or name mismatch)")
 
+// statusError makes the *Error of a failed call. The library's messages start with the status's
+// description, which Error() already prints: it is not repeated.
 func statusError(op string, code int32, msg string) error {
+	msg = strings.TrimPrefix(msg, Code(code).String()+": ")
 	return &Error{Op: op, Code: Code(code), Message: msg}
+}
+
+// nameMessage is the message of a failed call that has no error buffer, naming the string
+// argument arg (holding value) when the status is about a string input: such calls take one
+// string, so the status alone says which.
+func nameMessage(st int32, arg, value string) string {
+	switch Code(st) {
+	case CodeInvalidUTF8:
+		return "`" + arg + "` is not valid UTF-8: " + quoteShort(value)
+	case CodeInputTooLarge:
+		return fmt.Sprintf("`%s` is %d bytes, over the library's limit", arg, len(value))
+	}
+	return ""
+}
+
+// quoteShort quotes s (invalid bytes as \x escapes), cut at 40 bytes.
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		return strconv.Quote(s[:40]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// utf8Error is the error for a string argument (or a string inside one) that is not valid UTF-8.
+// It is refused before any foreign call: encoding/json would silently replace the bytes with
+// U+FFFD, and the library refuses invalid names anyway.
+func utf8Error(op, what, value string) error {
+	return &Error{Op: op, Code: CodeInvalidUTF8, Message: "`" + what + "` is not valid UTF-8: " + quoteShort(value)}
+}
+
+// checkUTF8 returns utf8Error for the first invalid string among pairs of (what, value).
+func checkUTF8(op string, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !utf8.ValidString(pairs[i+1]) {
+			return utf8Error(op, pairs[i], pairs[i+1])
+		}
+	}
+	return nil
 }

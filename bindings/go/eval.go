@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 )
 
 func (c *Client) flagsFor(o *EvaluationOptions) uint32 {
@@ -60,7 +61,7 @@ func (c *Client) checkGate(op string, u *User, gate string, flags uint32) (bool,
 	runtime.KeepAlive(u)
 	runtime.KeepAlive(c)
 	if st != int32(CodeOK) {
-		return false, c.callErr(op, st, "", u)
+		return false, c.callErr(op, st, nameMessage(st, "gate", gate), u)
 	}
 	if res.token != token {
 		return false, mismatch(op, "token")
@@ -103,9 +104,24 @@ func (c *Client) evalJSON(op string, sym func(*library) uintptr, u *User, name s
 	runtime.KeepAlive(u)
 	runtime.KeepAlive(c)
 	if st != int32(CodeOK) {
-		return c.callErr(op, st, "", u)
+		return c.callErr(op, st, nameMessage(st, entityArg(op), name), u)
 	}
 	return decodeChecked(op, s, token, name, dst, echo)
+}
+
+// entityArg names the entity-name argument of an evaluation, for messages.
+func entityArg(op string) string {
+	switch op {
+	case "GetFeatureGate":
+		return "gate"
+	case "GetDynamicConfig":
+		return "config"
+	case "GetExperiment":
+		return "experiment"
+	case "GetLayer":
+		return "layer"
+	}
+	return "name"
 }
 
 // decodeChecked decodes s.buf[:s.lenOut] into dst after checking the out-parameter token, then
@@ -196,6 +212,12 @@ func (c *Client) getConfig(op string, sym func(*library) uintptr, u *User, name 
 // Layer is a layer's result. Read parameters with Get or the typed getters: each read of a
 // parameter the layer has logs that parameter's exposure (when the client logs exposures and the
 // layer was not fetched with DisableExposureLogging).
+//
+// The exposure logged is that of the evaluation this Layer holds — the one its values come from —
+// even if specs or overrides changed since GetLayer: a layer fetched with exposure logging on
+// holds a library layer handle (gatehouse_layer_open) to that evaluation. Close releases it early;
+// otherwise a cleanup releases it once no copy of the Layer is reachable. Copies of a Layer share
+// the handle. The zero Layer has no parameters.
 type Layer struct {
 	Name                          string              `json:"name"`
 	RuleID                        string              `json:"rule_id"`
@@ -209,11 +231,23 @@ type Layer struct {
 	UndelegatedSecondaryExposures []SecondaryExposure `json:"undelegated_secondary_exposures"`
 
 	values map[string]any
-	client *Client
-	user   *User
-	flags  uint32
-	logs   bool
+	h      *layerHandle // nil: reads log nothing
 }
+
+// layerHandle owns one library layer handle; Layer values share it through a pointer, so the
+// cleanup runs when the last copy is unreachable.
+type layerHandle struct {
+	handle  atomic.Uint64 // 0 once released
+	lib     *library
+	cleanup runtime.Cleanup
+}
+
+type layerRelease struct {
+	l *library
+	h uint64
+}
+
+func releaseLayer(r layerRelease) { r.l.callHandle(r.l.layerRelease, r.h) }
 
 // GetLayer returns a layer. It logs nothing itself: its getters log parameter exposures.
 func (c *Client) GetLayer(u *User, layer string) (Layer, error) {
@@ -233,16 +267,89 @@ func (c *Client) GetLayerWithOptions(u *User, layer string, o *EvaluationOptions
 		return Layer{}, err
 	}
 	flags := c.flagsFor(o)
-	err := c.evalJSON("GetLayer", func(l *library) uintptr { return l.getLayer }, u, layer, flags, &w,
-		func() (string, string) { return w.Token, w.Layer.Name })
+	echo := func() (string, string) { return w.Token, w.Layer.Name }
+	if !c.logsExposures || flags&flagDisableExposureLogging != 0 {
+		// Reads log nothing: no handle needed.
+		err := c.evalJSON("GetLayer", func(l *library) uintptr { return l.getLayer }, u, layer, flags, &w, echo)
+		if err != nil {
+			return Layer{}, err
+		}
+		l := w.Layer
+		l.values = w.Value
+		return l, nil
+	}
+	h, err := c.openLayer(u, layer, flags, &w, echo)
 	if err != nil {
 		return Layer{}, err
 	}
 	l := w.Layer
 	l.values = w.Value
-	l.client, l.user, l.flags = c, u, flags
-	l.logs = c.logsExposures && flags&flagDisableExposureLogging == 0
+	l.h = h
 	return l, nil
+}
+
+// openLayer runs gatehouse_layer_open (with the buffer retry; no handle is issued on
+// GATEHOUSE_BUFFER_TOO_SMALL), checks the result like evalJSON and wraps the layer handle. A
+// handle whose result fails the checks is released at once.
+func (c *Client) openLayer(u *User, name string, flags uint32, dst any, echo func() (string, string)) (*layerHandle, error) {
+	const op = "GetLayer"
+	ch, err := c.get()
+	if err != nil {
+		return nil, err
+	}
+	uh, err := u.get()
+	if err != nil {
+		return nil, err
+	}
+	s := getScratch()
+	defer putScratch(s)
+	var st int32
+	var token uint64
+	for attempt := 0; ; attempt++ {
+		token = nextToken()
+		s.tokenOut = ^token
+		s.lenOut = 0
+		s.handle = 0
+		st = c.lib.callLayerOpen(ch, uh, name, flags, token, s)
+		if Code(st) == CodeBufferTooSmall && attempt < 4 {
+			s.grow(s.lenOut)
+			continue
+		}
+		break
+	}
+	runtime.KeepAlive(u)
+	runtime.KeepAlive(c)
+	if st != int32(CodeOK) {
+		return nil, c.callErr(op, st, nameMessage(st, "layer", name), u)
+	}
+	id := s.handle
+	if err := decodeChecked(op, s, token, name, dst, echo); err != nil {
+		c.lib.callHandle(c.lib.layerRelease, id)
+		return nil, err
+	}
+	h := &layerHandle{lib: c.lib}
+	h.handle.Store(id)
+	h.cleanup = runtime.AddCleanup(h, releaseLayer, layerRelease{c.lib, id})
+	return h, nil
+}
+
+// Close releases the layer's evaluation in the library. Values stay readable; later reads log
+// nothing, and Get returns ErrClosed with the value. Closing twice (or a Layer that holds no
+// handle, or the zero Layer) is harmless.
+func (l Layer) Close() error {
+	h := l.h
+	if h == nil {
+		return nil
+	}
+	id := h.handle.Swap(0)
+	if id == 0 {
+		return nil
+	}
+	h.cleanup.Stop()
+	if st := h.lib.callHandle(h.lib.layerRelease, id); st != int32(CodeOK) {
+		return statusError("Layer.Close", st, "")
+	}
+	return nil
 }
 
 // Keys lists the layer's parameter names (reading the list logs nothing).
@@ -256,67 +363,42 @@ func (l Layer) Keys() []string {
 
 // Get returns a parameter's value and logs its exposure. A parameter the layer lacks gives an
 // error matching ErrNotFound and logs nothing. If logging the exposure fails (the client was
-// shut down, the user closed), Get returns the value together with that error.
+// shut down, the Layer closed), Get returns the value together with that error (ErrClosed).
 func (l Layer) Get(param string) (any, error) {
 	v, ok := l.values[param]
 	if !ok {
 		return nil, &Error{Op: "Layer.Get", Code: CodeNotFound, Message: "layer `" + l.Name + "` has no parameter `" + param + "`"}
 	}
-	if l.logs {
-		if err := l.client.logParam(l, param); err != nil {
-			return v, err
-		}
+	if err := l.logParam(param); err != nil {
+		return v, err
 	}
 	return v, nil
 }
 
-// logParam logs one parameter exposure through gatehouse_layer_get_param (which evaluates the
-// layer again; its answer is checked like any result, then only the exposure is kept).
-func (c *Client) logParam(l Layer, param string) error {
-	const op = "Layer.Get"
-	ch, err := c.get()
-	if err != nil {
-		return err
+// logParam logs one parameter exposure through gatehouse_layer_log_param, from the evaluation
+// the layer handle holds (nothing to do without a handle: the layer logs nothing).
+func (l Layer) logParam(param string) error {
+	h := l.h
+	if h == nil {
+		return nil
 	}
-	uh, err := l.user.get()
-	if err != nil {
-		return err
+	id := h.handle.Load()
+	if id == 0 {
+		return ErrClosed
 	}
-	s := getScratch()
-	defer putScratch(s)
-	var st int32
-	var token uint64
-	for attempt := 0; ; attempt++ {
-		token = nextToken()
-		s.tokenOut = ^token
-		s.lenOut = 0
-		st = c.lib.callLayerGetParam(ch, uh, l.Name, param, l.flags, token, s)
-		if Code(st) == CodeBufferTooSmall && attempt < 4 {
-			s.grow(s.lenOut)
-			continue
+	st := h.lib.callLayerLogParam(id, param)
+	runtime.KeepAlive(h)
+	switch Code(st) {
+	case CodeOK:
+		return nil
+	case CodeShutDown:
+		return ErrClosed
+	case CodeInvalidHandle:
+		if h.handle.Load() == 0 {
+			return ErrClosed // closed concurrently
 		}
-		break
 	}
-	runtime.KeepAlive(l.user)
-	runtime.KeepAlive(c)
-	if Code(st) == CodeNotFound {
-		return nil // the specs changed since GetLayer and the parameter is gone: nothing to log
-	}
-	if st != int32(CodeOK) {
-		return c.callErr(op, st, "", l.user)
-	}
-	var w struct {
-		Name      string `json:"name"`
-		Parameter string `json:"parameter"`
-		Token     string `json:"token"`
-	}
-	if err := decodeChecked(op, s, token, l.Name, &w, func() (string, string) { return w.Token, w.Name }); err != nil {
-		return err
-	}
-	if w.Parameter != param {
-		return mismatch(op, "parameter")
-	}
-	return nil
+	return statusError("Layer.Get", st, nameMessage(st, "param", param))
 }
 
 // GetString returns the string parameter, or fallback when it is missing or not a string. A
@@ -365,8 +447,4 @@ func (l Layer) GetMap(param string, fallback map[string]any) map[string]any {
 	return fallback
 }
 
-func (l Layer) logHit(param string) {
-	if l.logs {
-		_ = l.client.logParam(l, param)
-	}
-}
+func (l Layer) logHit(param string) { _ = l.logParam(param) }

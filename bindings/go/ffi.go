@@ -24,7 +24,7 @@ package gatehouse
 //     and, for JSON results, the "token" member, plus the entity name); otherwise the call fails
 //     with ErrResultMismatch and no value is returned.
 //
-// Handles (client, user) are plain uint64 values, not pointers. The Go objects owning them are
+// Handles (client, user, layer) are plain uint64 values, not pointers. The Go objects owning them are
 // kept alive across each call with runtime.KeepAlive, so their cleanups cannot release a handle
 // while a call uses it.
 
@@ -244,6 +244,23 @@ func (l *library) callLayerGetParam(client, user uint64, layer, param string, fl
 		uintptr(unsafe.Pointer(&s.buf[0])), uintptr(len(s.buf)), uintptr(unsafe.Pointer(&s.lenOut)),
 		uintptr(unsafe.Pointer(&s.tokenOut)))
 	keepAlive(layer, param, s)
+	return int32(r)
+}
+
+// callLayerOpen runs gatehouse_layer_open: the layer handle goes to s.handle.
+func (l *library) callLayerOpen(client, user uint64, name string, flags uint32, token uint64, s *scratch) int32 {
+	r, _, _ := purego.SyscallN(l.layerOpen, uintptr(client), uintptr(user),
+		uintptr(strPtr(name)), uintptr(len(name)), uintptr(flags), uintptr(token),
+		uintptr(unsafe.Pointer(&s.handle)),
+		uintptr(unsafe.Pointer(&s.buf[0])), uintptr(len(s.buf)), uintptr(unsafe.Pointer(&s.lenOut)),
+		uintptr(unsafe.Pointer(&s.tokenOut)))
+	keepAlive(name, s)
+	return int32(r)
+}
+
+func (l *library) callLayerLogParam(layer uint64, param string) int32 {
+	r, _, _ := purego.SyscallN(l.layerLogParam, uintptr(layer), uintptr(strPtr(param)), uintptr(len(param)))
+	keepAlive(param)
 	return int32(r)
 }
 

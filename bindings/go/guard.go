@@ -57,6 +57,9 @@ type PuregoVersionError struct {
 }
 
 func (e *PuregoVersionError) Error() string {
+	if e == nil {
+		return "gatehouse: <nil *PuregoVersionError>"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "gatehouse: refusing to start: this program links %s %s", puregoModule, e.Version)
 	if e.Replace != "" {

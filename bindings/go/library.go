@@ -36,6 +36,9 @@ type LoadError struct {
 }
 
 func (e *LoadError) Error() string {
+	if e == nil {
+		return "gatehouse: <nil *LoadError>"
+	}
 	var b strings.Builder
 	b.WriteString("gatehouse: no usable gatehouse library (" + libraryFile() + ")")
 	if e.Cause != nil {
@@ -53,7 +56,12 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
-func (e *LoadError) Unwrap() error { return e.Cause }
+func (e *LoadError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Cause
+}
 
 // The loaded library: resolved symbol addresses. Immutable once published.
 type library struct {
@@ -65,6 +73,7 @@ type library struct {
 	clientStatus, clientCounters                                                            uintptr
 	userNew, userRelease                                                                    uintptr
 	checkGate, getFeatureGate, getDynamicConfig, getExperiment, getLayer, layerGetParam     uintptr
+	layerOpen, layerLogParam, layerRelease                                                  uintptr
 	logEvent                                                                                uintptr
 	overrideGate, overrideDynamicConfig, overrideExperiment, overrideLayer, overrideByGroup uintptr
 	removeOverride, removeAllOverrides, getOverrides                                        uintptr
@@ -96,6 +105,9 @@ func (l *library) symbols() []struct {
 		{"gatehouse_get_experiment", &l.getExperiment},
 		{"gatehouse_get_layer", &l.getLayer},
 		{"gatehouse_layer_get_param", &l.layerGetParam},
+		{"gatehouse_layer_open", &l.layerOpen},
+		{"gatehouse_layer_log_param", &l.layerLogParam},
+		{"gatehouse_layer_release", &l.layerRelease},
 		{"gatehouse_log_event", &l.logEvent},
 		{"gatehouse_override_gate", &l.overrideGate},
 		{"gatehouse_override_dynamic_config", &l.overrideDynamicConfig},

@@ -3,7 +3,9 @@ package gatehouse
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Options configure a Client. Give exactly one spec source: SpecsFile, SpecsURL (with SDKKey) or
@@ -121,6 +123,26 @@ func intOpt(n int) (*uint64, error) {
 // toJSON builds the options JSON of gatehouse_client_new. Values are validated by the library,
 // which names the offending option.
 func (o *Options) toJSON() ([]byte, error) {
+	// Strings are checked here: encoding/json would silently replace invalid UTF-8 with U+FFFD
+	// (a path or URL that names something else).
+	const op = "NewClient"
+	if err := checkUTF8(op, "SpecsFile", o.SpecsFile, "SpecsURL", o.SpecsURL, "SDKKey", o.SDKKey,
+		"Environment", o.Environment, "IDListsURL", o.IDListsURL, "CountryTableFile", o.CountryTableFile); err != nil {
+		return nil, err
+	}
+	for k, v := range o.IDListFiles {
+		if err := checkUTF8(op, "IDListFiles (a key)", k, "IDListFiles["+strconv.Quote(k)+"]", v); err != nil {
+			return nil, err
+		}
+	}
+	if !utf8.Valid(o.SpecsJSON) {
+		return nil, utf8Error(op, "SpecsJSON", string(o.SpecsJSON))
+	}
+	if ev := o.Events; ev != nil {
+		if err := checkUTF8(op, "Events.File", ev.File, "Events.URL", ev.URL, "Events.SDKKey", ev.SDKKey); err != nil {
+			return nil, err
+		}
+	}
 	j := optionsJSON{
 		SpecsFile:        o.SpecsFile,
 		SpecsURL:         o.SpecsURL,

@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"encoding/json"
+	"reflect"
 	"runtime"
 )
 
@@ -14,6 +15,9 @@ import (
 func (c *Client) OverrideGate(gate string, value bool, id string) error {
 	h, err := c.get()
 	if err != nil {
+		return err
+	}
+	if err := checkUTF8("OverrideGate", "gate", gate, "id", id); err != nil {
 		return err
 	}
 	st := c.lib.callOverrideGate(h, gate, value, id)
@@ -44,6 +48,12 @@ func (c *Client) overrideValue(op string, sym func(*library) uintptr, name strin
 	if err != nil {
 		return err
 	}
+	if err := checkUTF8(op, "name", name, "id", id); err != nil {
+		return err
+	}
+	if err := checkValueUTF8(op, "value", reflect.ValueOf(value), 0); err != nil {
+		return err
+	}
 	if value == nil {
 		value = map[string]any{}
 	}
@@ -67,6 +77,9 @@ func (c *Client) OverrideExperimentByGroupName(experiment, group, id string) err
 	if err != nil {
 		return err
 	}
+	if err := checkUTF8("OverrideExperimentByGroupName", "experiment", experiment, "group", group, "id", id); err != nil {
+		return err
+	}
 	st := c.lib.callOverrideByGroup(h, experiment, group, id)
 	runtime.KeepAlive(c)
 	if st != int32(CodeOK) {
@@ -80,6 +93,9 @@ func (c *Client) OverrideExperimentByGroupName(experiment, group, id string) err
 func (c *Client) RemoveOverride(kind Kind, name, id string) error {
 	h, err := c.get()
 	if err != nil {
+		return err
+	}
+	if err := checkUTF8("RemoveOverride", "name", name, "id", id); err != nil {
 		return err
 	}
 	st := c.lib.callRemoveOverride(h, kind, name, id)
