@@ -407,8 +407,8 @@ impl Client {
 
     /// Log a custom event. `value` is a string, a number or null (the
     /// reference's event value, dcs-semantics §9.1); anything else is
-    /// refused with [`Error::Options`] naming `value`, with or without an
-    /// event sink.
+    /// refused with [`Error::Options`] naming `value`, and an empty name with
+    /// [`Error::Options`] naming `event_name`, with or without an event sink.
     pub fn log_event(
         &self,
         user: &User,
@@ -428,15 +428,15 @@ impl Client {
                 ),
             });
         }
-        let Some(logger) = &self.inner.logger else {
-            return Ok(());
-        };
         if event_name.is_empty() {
             return Err(Error::Options {
                 option: "event_name",
                 message: "an event needs a name".into(),
             });
         }
+        let Some(logger) = &self.inner.logger else {
+            return Ok(());
+        };
         let state = self.inner.store.load();
         let env = state
             .specs

@@ -346,6 +346,16 @@ fn log_event_accepts_only_string_number_or_null_values() {
     let quiet = Client::new(Options::from_json(example_specs())).expect("client");
     assert!(quiet.log_event(&user, "x", json!([1]), None).is_err());
     assert!(quiet.log_event(&user, "x", json!(1), None).is_ok());
+    // An empty name is refused the same way, with and without a sink.
+    for c in [&client, &quiet] {
+        let err = c
+            .log_event(&user, "", json!(1), None)
+            .expect_err("empty name refused");
+        assert_eq!(
+            err.to_string(),
+            "option `event_name`: an event needs a name"
+        );
+    }
     client.shutdown(Duration::from_secs(5)).expect("shutdown");
     let text = std::fs::read_to_string(&file).expect("events file");
     let values: Vec<Value> = text
