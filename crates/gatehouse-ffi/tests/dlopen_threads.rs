@@ -1,13 +1,15 @@
 //! The built cdylib loaded with libloading and driven from 32 threads:
 //! every result carries its own token and equals the single-threaded
-//! answer. Also checks the load-time contract (ABI version, version
+//! answer. Layer handles are opened, logged through and released from the
+//! same threads. Also checks the load-time contract (ABI version, version
 //! string).
 
 mod support;
 
 use gatehouse_ffi::{
     GatehouseGateResult, GATEHOUSE_ABI_VERSION, GATEHOUSE_BUFFER_TOO_SMALL,
-    GATEHOUSE_FLAG_DISABLE_EXPOSURE_LOGGING, GATEHOUSE_NOT_FOUND, GATEHOUSE_OK,
+    GATEHOUSE_FLAG_DISABLE_EXPOSURE_LOGGING, GATEHOUSE_INVALID_HANDLE, GATEHOUSE_NOT_FOUND,
+    GATEHOUSE_OK,
 };
 use libloading::Library;
 use std::ptr;
@@ -45,6 +47,20 @@ type ParamFn = unsafe extern "C" fn(
     *mut usize,
     *mut u64,
 ) -> i32;
+type OpenFn = unsafe extern "C" fn(
+    u64,
+    u64,
+    *const u8,
+    usize,
+    u32,
+    u64,
+    *mut u64,
+    *mut u8,
+    usize,
+    *mut usize,
+    *mut u64,
+) -> i32;
+type LogParamFn = unsafe extern "C" fn(u64, *const u8, usize) -> i32;
 type AbiFn = unsafe extern "C" fn() -> u32;
 type VersionFn = unsafe extern "C" fn(*mut u8, usize, *mut usize) -> i32;
 
@@ -63,6 +79,9 @@ struct Api {
     experiment: JsonFn,
     layer: JsonFn,
     layer_param: ParamFn,
+    layer_open: OpenFn,
+    layer_log_param: LogParamFn,
+    layer_release: ReleaseFn,
 }
 
 fn sym<T: Copy>(lib: &Library, name: &str) -> T {
@@ -90,6 +109,9 @@ impl Api {
             experiment: sym(lib, "gatehouse_get_experiment"),
             layer: sym(lib, "gatehouse_get_layer"),
             layer_param: sym(lib, "gatehouse_layer_get_param"),
+            layer_open: sym(lib, "gatehouse_layer_open"),
+            layer_log_param: sym(lib, "gatehouse_layer_log_param"),
+            layer_release: sym(lib, "gatehouse_layer_release"),
         }
     }
 
@@ -184,6 +206,84 @@ impl Api {
             };
             return (st, text, token_out);
         }
+    }
+
+    /// Open a layer handle (growing `buf` on BUFFER_TOO_SMALL): the status,
+    /// the handle, the JSON and the echoed token.
+    fn open(
+        &self,
+        c: u64,
+        u: u64,
+        name: &str,
+        flags: u32,
+        token: u64,
+        buf: &mut Vec<u8>,
+    ) -> (i32, u64, String, u64) {
+        loop {
+            let (mut layer, mut len, mut token_out) = (0u64, 0usize, 0u64);
+            // SAFETY: every pointer is valid for the call, with the stated lengths.
+            let st = unsafe {
+                (self.layer_open)(
+                    c,
+                    u,
+                    name.as_ptr(),
+                    name.len(),
+                    flags,
+                    token,
+                    &mut layer,
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    &mut len,
+                    &mut token_out,
+                )
+            };
+            if st == GATEHOUSE_BUFFER_TOO_SMALL {
+                assert!(len > buf.len(), "the needed length exceeds the capacity");
+                buf.resize(len, 0);
+                continue;
+            }
+            let text = if st == GATEHOUSE_OK {
+                String::from_utf8(buf[..len].to_vec()).expect("UTF-8 JSON")
+            } else {
+                String::new()
+            };
+            return (st, layer, text, token_out);
+        }
+    }
+
+    /// Through a layer handle: the layer's JSON must be the expected one,
+    /// logging `param` gives `param_status` (the status `get_param` gave),
+    /// and the handle releases once. Returns whether all of that held.
+    #[allow(clippy::too_many_arguments)]
+    fn via_handle(
+        &self,
+        c: u64,
+        u: u64,
+        layer: &str,
+        param: Option<(&str, i32)>,
+        expected_json: Option<&str>,
+        flags: u32,
+        token: u64,
+        buf: &mut Vec<u8>,
+    ) -> bool {
+        let (st, handle, json, token_out) = self.open(c, u, layer, flags, token, buf);
+        if st != GATEHOUSE_OK || token_out != token {
+            return false;
+        }
+        let mut ok = match expected_json {
+            Some(x) => strip_token(&json, token).as_deref() == Some(x),
+            None => true,
+        };
+        if let Some((p, want)) = param {
+            // SAFETY: valid pointer and length for the call.
+            ok &= unsafe { (self.layer_log_param)(handle, p.as_ptr(), p.len()) } == want;
+        }
+        // SAFETY: plain integer arguments.
+        unsafe {
+            ok &= (self.layer_release)(handle) == GATEHOUSE_OK;
+            ok &= (self.layer_release)(handle) == GATEHOUSE_INVALID_HANDLE;
+        }
+        ok
     }
 
     fn check(
@@ -319,6 +419,24 @@ fn thirty_two_threads_get_their_own_results() {
                         if let (Entity::Gate(n), true) = (&entities[ei], token & 1 == 1) {
                             let (st, r) = api.check(client, users[ui], n, flags, token);
                             if st != GATEHOUSE_OK || r.token != token || Some(r.value) != x.gate {
+                                bad += 1;
+                            }
+                            continue;
+                        }
+                        // Every other layer or parameter call goes through a layer handle.
+                        let via = match &entities[ei] {
+                            Entity::Layer(l) if token & 2 == 2 => Some((l, None)),
+                            Entity::Param(l, q) if token & 2 == 2 => {
+                                Some((l, Some((q.as_str(), x.status))))
+                            }
+                            _ => None,
+                        };
+                        if let Some((l, param)) = via {
+                            let json = param.is_none().then_some(x.json.as_str());
+                            if !api.via_handle(
+                                client, users[ui], l, param, json, flags, token, &mut buf,
+                            ) {
+                                eprintln!("layer handle mismatch: thread {t} token {token}: {l}");
                                 bad += 1;
                             }
                             continue;
