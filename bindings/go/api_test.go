@@ -460,7 +460,7 @@ func TestErrorsAreErrorsNotPanics(t *testing.T) {
 	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "exactly one") {
 		t.Errorf("two sources: %v", err)
 	}
-	if _, err := NewClient(Options{SpecsURL: "http://127.0.0.1:1"}); !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "sdk_key") {
+	if _, err := NewClient(Options{SpecsURL: "http://127.0.0.1:1"}); !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "`SDKKey`") {
 		t.Errorf("URL without key: %v", err)
 	}
 	if _, err := NewClient(Options{SpecsFile: "x", InitTimeout: -1}); !errors.Is(err, ErrInvalidOptions) {

@@ -65,7 +65,7 @@ func NewClient(opts Options) (*Client, error) {
 	s := getScratch()
 	defer putScratch(s)
 	if st := l.callClientNew(data, s); st != int32(CodeOK) {
-		return nil, statusError("NewClient", st, s.message())
+		return nil, withGoNames(statusError("NewClient", st, s.message()), optionNames)
 	}
 	c := &Client{
 		lib:             l,
@@ -179,7 +179,7 @@ func (c *Client) LogEvent(u *User, e Event) error {
 	runtime.KeepAlive(u)
 	runtime.KeepAlive(c)
 	if st != int32(CodeOK) {
-		return c.callErr("LogEvent", st, s.message(), u)
+		return withGoNames(c.callErr("LogEvent", st, s.message(), u), eventNames)
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package gatehouse
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -207,4 +209,78 @@ func (o *Options) toJSON() ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(j)
+}
+
+// optionNames maps the options JSON keys that the library names in its error messages to the
+// Options fields a caller of this package set. Keys in milliseconds map to the time.Duration field
+// they come from.
+var optionNames = map[string]string{
+	"specs_file":                "SpecsFile",
+	"specs_url":                 "SpecsURL",
+	"specs_json":                "SpecsJSON",
+	"sdk_key":                   "SDKKey",
+	"environment":               "Environment",
+	"init_timeout_ms":           "InitTimeout",
+	"sync_interval_ms":          "SyncInterval",
+	"http_timeout_ms":           "HTTPTimeout",
+	"id_list_files":             "IDListFiles",
+	"id_lists_url":              "IDListsURL",
+	"id_list_sync_interval_ms":  "IDListSyncInterval",
+	"country_table_file":        "CountryTableFile",
+	"dedupe_max_keys":           "DedupeMaxKeys",
+	"dedupe_ttl_ms":             "DedupeTTL",
+	"events":                    "Events",
+	"events.file":               "Events.File",
+	"events.url":                "Events.URL",
+	"events.sdk_key":            "Events.SDKKey",
+	"events.batch_size":         "Events.BatchSize",
+	"events.flush_interval_ms":  "Events.FlushInterval",
+	"events.max_queue":          "Events.MaxQueue",
+	"events.max_retries":        "Events.MaxRetries",
+	"events.retry_backoff_ms":   "Events.RetryBackoff",
+	"events.max_backoff_ms":     "Events.MaxBackoff",
+	"events.request_timeout_ms": "Events.RequestTimeout",
+}
+
+// eventNames maps LogEvent's argument names in the library's messages to the Event fields.
+var eventNames = map[string]string{
+	"event_name":    "Name",
+	"value_json":    "Value",
+	"value":         "Value",
+	"metadata_json": "Metadata",
+}
+
+// quotedName is a name in backquotes, as the library quotes option keys and arguments, with the
+// number the message gives for it, if any: "`events.max_backoff_ms` (1000)".
+var quotedName = regexp.MustCompile("`([a-z_.]+)`( \\((\\d+)\\))?")
+
+// withGoNames returns a copy of a status *Error whose message names this package's fields
+// (through names) instead of the library's option and argument names — a millisecond value
+// quoted with its key says "ms" — and any other error (sentinels included) as it is.
+func withGoNames(err error, names map[string]string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	m := quotedName.ReplaceAllStringFunc(e.Message, func(q string) string {
+		sub := quotedName.FindStringSubmatch(q)
+		name, ok := names[sub[1]]
+		if !ok {
+			return q
+		}
+		out := "`" + name + "`"
+		if sub[3] != "" {
+			if strings.HasSuffix(sub[1], "_ms") {
+				return out + " (" + sub[3] + " ms)"
+			}
+			return out + sub[2]
+		}
+		return out
+	})
+	if m == e.Message {
+		return err
+	}
+	c := *e
+	c.Message = m
+	return &c
 }

@@ -315,7 +315,7 @@ func TestLogEventValueAndMessages(t *testing.T) {
 	defer u.Close()
 	for _, v := range []any{true, []int{1}, map[string]any{"a": 1}} {
 		err := c.LogEvent(u, Event{Name: "bad", Value: v})
-		if !errors.Is(err, ErrInvalidArg) || !strings.Contains(err.Error(), "`value_json`: an event value must be a JSON string, number or null") {
+		if !errors.Is(err, ErrInvalidArg) || !strings.Contains(err.Error(), "`Value`: an event value must be a JSON string, number or null") {
 			t.Errorf("Value %v: %v", v, err)
 		}
 		if strings.Count(err.Error(), "invalid argument") != 1 {
@@ -340,10 +340,19 @@ func TestLogEventValueAndMessages(t *testing.T) {
 	if want := []any{"s", 3.0, 2.5, nil}; !reflect.DeepEqual(values, want) {
 		t.Errorf("values %v; want %v", values, want)
 	}
-	// An option error names the options key once, after the status text once.
+	// An empty name is refused, naming the Event field.
+	if err := c.LogEvent(u, Event{Name: ""}); !errors.Is(err, ErrInvalidArg) && !errors.Is(err, ErrInvalidOptions) || err == nil || !strings.Contains(err.Error(), "`Name`") {
+		t.Errorf("empty name: %v", err)
+	}
+	// An option error names the Go field once (a duration in ms), after the status text once.
 	_, err := NewClient(Options{SpecsFile: "x", Events: &EventOptions{File: events, RetryBackoff: 2e9, MaxBackoff: 1e9}})
-	want := "gatehouse: NewClient: invalid options: `events.max_backoff_ms` (1000) must be at least `events.retry_backoff_ms` (2000)"
+	want := "gatehouse: NewClient: invalid options: `Events.MaxBackoff` (1000 ms) must be at least `Events.RetryBackoff` (2000 ms)"
 	if err == nil || err.Error() != want {
 		t.Errorf("option error\n got %v\nwant %s", err, want)
+	}
+	// Two spec sources: the message names the Go fields.
+	_, err = NewClient(Options{SpecsFile: "x", SpecsURL: "http://127.0.0.1:9", SDKKey: "secret-k"})
+	if err == nil || !strings.Contains(err.Error(), "`SpecsFile`") || strings.Contains(err.Error(), "specs_file") {
+		t.Errorf("spec source error: %v", err)
 	}
 }

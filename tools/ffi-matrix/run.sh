@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The concurrent-FFI test matrix (docs/FFI-MATRIX.md, issue 7) in one command, from anywhere:
 #
-#   tools/ffi-matrix/run.sh --short    # the CI form: workers {2,8,32} × 2 s × 1 run (about 3 min)
+#   tools/ffi-matrix/run.sh --short    # the CI form: workers {2,8,32} × 2 s × 1 run (1.5 min for the matrix; 3–5 min with the first builds)
 #   tools/ffi-matrix/run.sh --long     # workers {1,2,4,8,32} × 30 s × 5 runs (hours on 2 cores)
 #
 # Any other argument goes to the matrix program (cmd/matrix; e.g. --workers 2,32 --runs 3

@@ -30,19 +30,22 @@ impl Flags {
                 pairs.push((body.to_owned(), "true".to_owned()));
                 continue;
             }
-            let (name, value) = match body.split_once('=') {
-                Some((n, v)) => (n.to_owned(), v.to_owned()),
-                None => {
-                    let v = it
-                        .next()
-                        .ok_or_else(|| CliError::Usage(format!("`--{body}` needs a value")))?;
-                    (body.to_owned(), v.clone())
-                }
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
             };
-            if !known.contains(&name.as_str()) {
+            // An unknown flag is named as such, even as the last argument.
+            if !known.contains(&name) {
                 return Err(CliError::Usage(format!("unknown flag `--{name}`")));
             }
-            pairs.push((name, value));
+            let value = match inline {
+                Some(v) => v.to_owned(),
+                None => it
+                    .next()
+                    .ok_or_else(|| CliError::Usage(format!("`--{name}` needs a value")))?
+                    .clone(),
+            };
+            pairs.push((name.to_owned(), value));
         }
         Ok(Flags { pairs })
     }
@@ -69,5 +72,48 @@ impl Flags {
             .filter(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Flags, String> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Flags::parse_with_switches(&args, &["specs", "only"], &["log-exposures"]).map_err(|e| {
+            match e {
+                CliError::Usage(m) => m,
+                other => panic!("not a usage error: {other:?}"),
+            }
+        })
+    }
+
+    #[test]
+    fn unknown_flags_are_named_wherever_they_stand() {
+        for args in [
+            &["--verbose"][..],
+            &["--verbose", "x"],
+            &["--verbose=x"],
+            &["--specs", "a", "--verbose"],
+        ] {
+            assert_eq!(
+                parse(args).err().as_deref(),
+                Some("unknown flag `--verbose`"),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_flag_without_its_value_says_so() {
+        assert_eq!(
+            parse(&["--specs"]).err().as_deref(),
+            Some("`--specs` needs a value")
+        );
+        let flags = parse(&["--specs=a.json", "--log-exposures", "--only", "gate"]).expect("parse");
+        assert_eq!(flags.one("specs").expect("once"), Some("a.json"));
+        assert_eq!(flags.one("only").expect("once"), Some("gate"));
+        assert!(flags.switch("log-exposures"));
     }
 }

@@ -105,9 +105,15 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
     let logging = options.events.is_some();
 
     let client = Client::new(options).map_err(|e| CliError::Failed(e.to_string()))?;
-    client
-        .initialize()
-        .map_err(|e| CliError::Failed(format!("{origin}: {e}")))?;
+    client.initialize().map_err(|e| {
+        // A file error names its path already: no second prefix.
+        let message = e.to_string();
+        CliError::Failed(if message.starts_with(&format!("{origin}: ")) {
+            message
+        } else {
+            format!("{origin}: {message}")
+        })
+    })?;
     for warning in client.spec_warnings() {
         eprintln!("gatehouse: warning: {origin}: {warning}");
     }

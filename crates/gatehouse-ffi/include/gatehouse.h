@@ -66,8 +66,8 @@
 // The handle was never issued, or was released (stale or double release).
 #define GATEHOUSE_INVALID_HANDLE 5
 
-// The handle is live but of the other type (a user handle where a client
-// handle belongs, or the reverse).
+// The handle is live but of another type (client, user, layer): e.g. a
+// user handle where a client handle belongs.
 #define GATEHOUSE_WRONG_HANDLE_TYPE 6
 
 // The handle table is full (2^24 live handles).
@@ -474,7 +474,7 @@ int32_t gatehouse_override_experiment_by_group_name(uint64_t client,
 // Each `(ptr, len)` input points to its length of readable bytes (NULL
 // allowed when 0).
 int32_t gatehouse_remove_override(uint64_t client,
-                                  int32_t kind_,
+                                  int32_t kind,
                                   const uint8_t *name,
                                   size_t name_len,
                                   const uint8_t *id,

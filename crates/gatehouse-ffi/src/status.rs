@@ -17,8 +17,8 @@ pub const GATEHOUSE_INVALID_UTF8: i32 = 3;
 pub const GATEHOUSE_INPUT_TOO_LARGE: i32 = 4;
 /// The handle was never issued, or was released (stale or double release).
 pub const GATEHOUSE_INVALID_HANDLE: i32 = 5;
-/// The handle is live but of the other type (a user handle where a client
-/// handle belongs, or the reverse).
+/// The handle is live but of another type (client, user, layer): e.g. a
+/// user handle where a client handle belongs.
 pub const GATEHOUSE_WRONG_HANDLE_TYPE: i32 = 6;
 /// The handle table is full (2^24 live handles).
 pub const GATEHOUSE_HANDLE_LIMIT: i32 = 7;

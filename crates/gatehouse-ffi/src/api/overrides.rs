@@ -4,7 +4,7 @@
 //! `id` (optional, empty = none) limits an override to one user ID or
 //! custom ID value; without it the override applies to everyone.
 
-use super::{json_object, kind};
+use super::json_object;
 use crate::boundary::{call, call_with_message};
 use crate::handles;
 use crate::marshal::{
@@ -212,7 +212,7 @@ pub unsafe extern "C" fn gatehouse_override_experiment_by_group_name(
 #[no_mangle]
 pub unsafe extern "C" fn gatehouse_remove_override(
     client: u64,
-    kind_: i32,
+    kind: i32,
     name: *const u8,
     name_len: usize,
     id: *const u8,
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn gatehouse_remove_override(
                 optional(id, id_len, "id")?,
             )
         };
-        let kind = kind(kind_)?;
+        let kind = super::kind(kind)?;
         handles::client(client)?.remove_override(kind, name, id);
         Ok(())
     })
