@@ -246,7 +246,6 @@ var optionNames = map[string]string{
 var eventNames = map[string]string{
 	"event_name":    "Name",
 	"value_json":    "Value",
-	"value":         "Value",
 	"metadata_json": "Metadata",
 }
 

@@ -106,12 +106,10 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 
     let client = Client::new(options).map_err(|e| CliError::Failed(e.to_string()))?;
     client.initialize().map_err(|e| {
-        // A file error names its path already: no second prefix.
-        let message = e.to_string();
-        CliError::Failed(if message.starts_with(&format!("{origin}: ")) {
-            message
-        } else {
-            format!("{origin}: {message}")
+        CliError::Failed(match e {
+            // A file error names its path already.
+            gatehouse::Error::Io { .. } => e.to_string(),
+            _ => format!("{origin}: {e}"),
         })
     })?;
     for warning in client.spec_warnings() {

@@ -205,6 +205,26 @@ fn pipeline_flags_are_checked() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains(KEY), "{stderr}");
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    // A missing specs file is named once; a specs file that does not parse
+    // is named before the parse error.
+    let missing = std::env::temp_dir().join("gatehouse-no-such-specs.json");
+    let missing = missing.to_str().expect("UTF-8 temp dir");
+    let out = gatehouse(&["eval", "--specs", missing, "--user", r#"{"userID":"1"}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("gatehouse: {missing}: ")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches(missing).count(), 1, "{stderr}");
+    let users = repo("examples/users.jsonl");
+    let out = gatehouse(&["eval", "--specs", &users, "--user", r#"{"userID":"1"}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("gatehouse: {users}: ")),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -146,16 +146,9 @@ impl Api {
         token: u64,
         buf: &mut Vec<u8>,
     ) -> (i32, String, u64) {
-        loop {
-            let (mut len, mut token_out) = (0usize, 0u64);
-            let (p, cap, lp, tp) = (
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut len as *mut usize,
-                &mut token_out as *mut u64,
-            );
+        with_buffer(buf, |p, cap, lp, tp| {
             // SAFETY: every pointer is valid for the call, with the stated lengths.
-            let st = unsafe {
+            unsafe {
                 match e {
                     Entity::Gate(n) => {
                         (self.feature_gate)(c, u, n.as_ptr(), n.len(), flags, token, p, cap, lp, tp)
@@ -193,19 +186,8 @@ impl Api {
                         tp,
                     ),
                 }
-            };
-            if st == GATEHOUSE_BUFFER_TOO_SMALL {
-                assert!(len > buf.len(), "the needed length exceeds the capacity");
-                buf.resize(len, 0);
-                continue;
             }
-            let text = if st == GATEHOUSE_OK {
-                String::from_utf8(buf[..len].to_vec()).expect("UTF-8 JSON")
-            } else {
-                String::new()
-            };
-            return (st, text, token_out);
-        }
+        })
     }
 
     /// Open a layer handle (growing `buf` on BUFFER_TOO_SMALL): the status,
@@ -219,10 +201,10 @@ impl Api {
         token: u64,
         buf: &mut Vec<u8>,
     ) -> (i32, u64, String, u64) {
-        loop {
-            let (mut layer, mut len, mut token_out) = (0u64, 0usize, 0u64);
+        let mut layer = 0u64;
+        let (st, text, token_out) = with_buffer(buf, |p, cap, lp, tp| {
             // SAFETY: every pointer is valid for the call, with the stated lengths.
-            let st = unsafe {
+            unsafe {
                 (self.layer_open)(
                     c,
                     u,
@@ -231,24 +213,14 @@ impl Api {
                     flags,
                     token,
                     &mut layer,
-                    buf.as_mut_ptr(),
-                    buf.len(),
-                    &mut len,
-                    &mut token_out,
+                    p,
+                    cap,
+                    lp,
+                    tp,
                 )
-            };
-            if st == GATEHOUSE_BUFFER_TOO_SMALL {
-                assert!(len > buf.len(), "the needed length exceeds the capacity");
-                buf.resize(len, 0);
-                continue;
             }
-            let text = if st == GATEHOUSE_OK {
-                String::from_utf8(buf[..len].to_vec()).expect("UTF-8 JSON")
-            } else {
-                String::new()
-            };
-            return (st, layer, text, token_out);
-        }
+        });
+        (st, layer, text, token_out)
     }
 
     /// Through a layer handle: the layer's JSON must be the expected one,
@@ -299,6 +271,30 @@ impl Api {
         let st =
             unsafe { (self.check_gate)(c, u, name.as_ptr(), name.len(), flags, token, &mut out) };
         (st, out)
+    }
+}
+
+/// Runs `call(buf, cap, len_out, token_out)`, growing `buf` while it
+/// answers BUFFER_TOO_SMALL: the status and, on success, the UTF-8 output
+/// and the echoed token.
+fn with_buffer(
+    buf: &mut Vec<u8>,
+    mut call: impl FnMut(*mut u8, usize, *mut usize, *mut u64) -> i32,
+) -> (i32, String, u64) {
+    loop {
+        let (mut len, mut token_out) = (0usize, 0u64);
+        let st = call(buf.as_mut_ptr(), buf.len(), &mut len, &mut token_out);
+        if st == GATEHOUSE_BUFFER_TOO_SMALL {
+            assert!(len > buf.len(), "the needed length exceeds the capacity");
+            buf.resize(len, 0);
+            continue;
+        }
+        let text = if st == GATEHOUSE_OK {
+            String::from_utf8(buf[..len].to_vec()).expect("UTF-8 JSON")
+        } else {
+            String::new()
+        };
+        return (st, text, token_out);
     }
 }
 
